@@ -203,8 +203,11 @@ void hearth__proc_run_event(hearth__proc_t *p, unsigned budget);
 /* Allocates a slot and struct; p->pid set, state RUNNING, scheduled = 1 (so nothing
  * schedules it before the spawner does). */
 hearth__proc_t *hearth__proc_alloc(uint8_t kind);
-/* Makes a freshly allocated process runnable or idle as its queue says. */
-void hearth__proc_start(hearth__proc_t *p);
+/* Finishes a spawn by the calling process (or thread): applies HEARTH_SPAWN_LINK /
+ * HEARTH_SPAWN_TRAP_EXIT and makes p runnable. */
+void hearth__proc_start(hearth__proc_t *p, unsigned flags);
+/* Gives back a process allocated but never started (spawn failed). */
+void hearth__proc_abort(hearth__proc_t *p);
 
 /* Process table iteration (introspection, fault injection). fn runs with the table
  * lock not held but inside an epoch section. */
@@ -264,13 +267,25 @@ int64_t hearth__timers_next(hearth__wheel_t *w, uint64_t now_ms);
 
 /* ---- green threads (runtime/green/) ------------------------------------------------ */
 
-/* Runs green process p until it blocks, yields or exits. Scheduler thread only. */
-void hearth__green_run(hearth__proc_t *p);
-/* Inside a green thread: gives the scheduler back; returns when rescheduled. */
-void hearth__green_suspend(hearth__proc_t *p);
-/* Inside a green thread: leaves for good (teardown runs on the scheduler stack). */
+enum {
+    HEARTH__GREEN_BLOCKED = 1, /* waits for a message: runnable again when one comes */
+    HEARTH__GREEN_YIELDED,     /* wants to run again soon */
+    HEARTH__GREEN_EXITED,      /* gone: hearth__green_run already tore it down */
+};
+/* Runs green process p until it blocks, yields or exits; returns which. On EXITED it
+ * has called hearth__proc_exit(p, p->exit_reason) on the scheduler's stack.
+ * Scheduler thread only. */
+int hearth__green_run(hearth__proc_t *p);
+/* Inside a green thread: gives the scheduler back with why (BLOCKED or YIELDED);
+ * returns when the process runs again. */
+void hearth__green_suspend(hearth__proc_t *p, int why);
+/* Inside a green thread: leaves for good with p->exit_reason set; teardown runs on
+ * the scheduler stack. */
 __attribute__((noreturn)) void hearth__green_exit(hearth__proc_t *p);
+/* Gives p (allocated by hearth__proc_alloc, kind GREEN) a stack that will run
+ * fn(arg); 0 or HEARTH_ENOMEM. */
 int hearth__green_create(hearth__proc_t *p, void (*fn)(void *), void *arg, size_t stack);
+/* Returns p's stack to the pool (called by hearth__proc_exit for green processes). */
 void hearth__green_destroy(hearth__proc_t *p);
 size_t hearth__green_stack_bytes(hearth__proc_t *p);
 /* Per scheduler thread: the alternate signal stack and overflow handler. */
