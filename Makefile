@@ -94,7 +94,7 @@ TEST_BIN := $(B)/hearth-test
 BENCH_BIN := $(if $(BENCH_SRCS),$(B)/hearth-bench-runtime)
 EMBED_BIN := $(if $(EMBED_SRCS),$(B)/embed-example)
 
-.PHONY: all lib tests bench examples check test install check-install clean FORCE
+.PHONY: all lib tests bench examples check test install check-install clean version FORCE
 .DEFAULT_GOAL := all
 
 all: lib tests bench examples
@@ -235,6 +235,9 @@ check-install: $(LIB_A) $(LIB_SO) $(LIB_SO_LINKS)
 
 clean:
 	rm -rf build
+
+version:
+	@echo $(VERSION)
 
 FORCE:
 

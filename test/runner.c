@@ -35,6 +35,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <unistd.h>
 
 #define TEST_ENTRY(name) int run_test_##name(void);
@@ -335,7 +338,7 @@ static void report(const job_t *job, int status)
                find_line(text, SKIP_MARKER, skip, sizeof(skip))) {
         skipped = true;
     } else if (job->timed_out) {
-        snprintf(reason, sizeof(reason), "timed out after %.0f s",
+        snprintf(reason, sizeof(reason), "timed out after %g s",
                  job->deadline - job->start);
     } else if (find_line(text, ": assertion failed: ", reason, sizeof(reason))) {
         /* the assertion line names file:line and the values */
@@ -482,8 +485,14 @@ static int run_forked(const test_entry_t **list, size_t n, int jobs)
     sigaddset(&waitset, SIGTERM);
     sigaddset(&waitset, SIGHUP);
     sigprocmask(SIG_BLOCK, &waitset, &parent_mask);
+#ifdef PR_SET_CHILD_SUBREAPER
+    /* Processes a test forks and leaves behind become ours when the test exits, so
+     * the waitpid below reaps them instead of leaving zombies under a pid 1 that may
+     * not. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+#endif
 
-    printf("# hearth-test: %zu test%s, -j %d, timeout %.0f s, scale %g\n", n,
+    printf("# hearth-test: %zu test%s, -j %d, timeout %g s, scale %g\n", n,
            n == 1 ? "" : "s", jobs, timeout, test_scale());
     while (next < n || nrunning > 0) {
         while (nrunning < jobs && next < n) {
@@ -514,6 +523,10 @@ static int run_forked(const test_entry_t **list, size_t n, int jobs)
                 kill(-running[i].pid, SIGKILL);
                 waitpid(running[i].pid, NULL, 0);
             }
+            /* Reap what those tests forked (reparented to us) while it dies; give up
+             * after 200 ms on anything that left its group. */
+            for (int k = 0; k < 20 && waitpid(-1, NULL, WNOHANG) >= 0; k++)
+                usleep(10000);
             printf("# interrupted by %s\n", strsignal(sig));
             nfailed += nrunning;
             free(running);
