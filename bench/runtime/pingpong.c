@@ -27,7 +27,10 @@ static int ping_handle(void *state, hearth_msg_t *m)
             return HEARTH_STOP;
         }
         if (p->forward) {
+            /* hearth_send fills in from only when it is unset: clear it, or the
+             * ponger would see itself as the sender of its own pong. */
             m->tag = BENCH_PING;
+            m->from = HEARTH_PID_NONE;
             return hearth_send(p->ponger, m);
         }
         return hearth_send(p->ponger, hearth_msg_int(BENCH_PING, 0));
@@ -39,12 +42,14 @@ static int ping_handle(void *state, hearth_msg_t *m)
 static int pong_handle(void *state, hearth_msg_t *m)
 {
     const bool *forward = state;
+    hearth_pid_t from = m->from;
 
     if (m->tag == BENCH_STOP)
         return HEARTH_STOP;
     if (*forward) {
         m->tag = BENCH_PONG;
-        return hearth_send(m->from, m);
+        m->from = HEARTH_PID_NONE; /* so that hearth_send makes it us */
+        return hearth_send(from, m);
     }
     return hearth_send(m->from, hearth_msg_int(BENCH_PONG, 0));
 }

@@ -76,6 +76,7 @@ static int sky_handle(void *state, hearth_msg_t *m)
         parent = m->from;
         if (leaf & SKY_LEAF_FORWARD) {
             m->tag = BENCH_SUM;
+            m->from = HEARTH_PID_NONE; /* hearth_send fills in only an unset from */
             hearth_send(parent, m);
         } else {
             bench_send(parent, BENCH_SUM, m->value);
@@ -89,6 +90,7 @@ static int sky_handle(void *state, hearth_msg_t *m)
         return 0;
     if (node->forward) {
         m->value = node->sum;
+        m->from = HEARTH_PID_NONE;
         hearth_send(node->parent, m);
     } else {
         bench_send(node->parent, BENCH_SUM, node->sum);
