@@ -168,9 +168,12 @@ define make-pc
 sed -e 's|@PREFIX@|$(PC_PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' hearth.pc.in
 endef
 
-$(PC): hearth.pc.in $(B)/flags
+# Regenerated every time (it is cheap), replaced only when PREFIX or the template
+# changed.
+$(PC): hearth.pc.in FORCE
 	@mkdir -p $(@D)
-	$(make-pc) > $@
+	@$(make-pc) > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
 # Test, bench and example programs link the static library, so a test can reach
 # hidden internal symbols and a debugger sees one binary.

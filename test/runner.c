@@ -508,10 +508,11 @@ static int run_forked(const test_entry_t **list, size_t n, int jobs)
         if (nrunning == 0)
             continue;
 
-        /* Sleep until a child exits, a signal asks us to stop, or a deadline passes. */
-        double now = now_s(), wake = running[0].deadline;
-        for (int i = 1; i < nrunning; i++)
-            if (running[i].deadline < wake)
+        /* Sleep until a child exits, a signal asks us to stop, or a deadline passes.
+         * A test already killed for its timeout only has its SIGCHLD to come. */
+        double now = now_s(), wake = now + 1.0;
+        for (int i = 0; i < nrunning; i++)
+            if (!running[i].timed_out && running[i].deadline < wake)
                 wake = running[i].deadline;
         double wait = wake - now;
         if (wait < 0.0)
