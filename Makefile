@@ -1,7 +1,7 @@
 # Makefile: builds the Hearth runtime, its test binary, the runtime benchmark and the
 # embedding example (GNU make).
 #
-#   make [TYPE=opt|debug|asan|tsan] [WERROR=1] [CC=clang]   everything into build/$(TYPE)/
+#   make [TYPE=opt|debug|asan|tsan] [WERROR=1] [CC=clang] [V=1]   everything into build/$(TYPE)/
 #   make check                      builds and runs build/$(TYPE)/hearth-test
 #   make install PREFIX=/some/dir   headers, libhearth.a, libhearth.so*, pkgconfig/hearth.pc
 #   make check-install              installs to a scratch prefix and builds a program there
@@ -84,6 +84,16 @@ ALL_CPPFLAGS = $(BASE_CPPFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS = -pthread $(SAN_FLAGS) $(LDFLAGS)
 LIBS := -luv -lck -pthread -lm $(LDLIBS)
 
+# V=1 shows whole command lines; by default each step prints one short line, so
+# warnings stand out. The flags are in build/$(TYPE)/flags.
+ifeq ($(V),1)
+Q :=
+say = @:
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 # ---- targets ------------------------------------------------------------------------------
 
 LIB_A := $(B)/libhearth.a
@@ -116,11 +126,13 @@ $(B)/flags: FORCE
 
 $(OBJ)/%.c.o: %.c $(B)/flags
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(EXTRA_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(EXTRA_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(OBJ)/%.S.o: %.S $(B)/flags
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(EXTRA_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(call say,AS,$<)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(EXTRA_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 # The runner includes the generated test list from the build directory.
 $(OBJ)/test/runner.c.o: EXTRA_CPPFLAGS := -I$(B)
@@ -144,18 +156,20 @@ $(B)/test-list.h: FORCE
 # rm first, so objects of deleted sources leave the archive.
 $(LIB_A): $(LIB_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
 $(LIB_SO): $(LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,-soname,libhearth.so.$(SOMAJOR) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libhearth.so.$(SOMAJOR) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/libhearth.so.$(SOMAJOR): $(LIB_SO)
-	ln -sf $(notdir $<) $@
+	$(Q)ln -sf $(notdir $<) $@
 
 $(B)/libhearth.so: $(B)/libhearth.so.$(SOMAJOR)
-	ln -sf $(notdir $<) $@
+	$(Q)ln -sf $(notdir $<) $@
 
 # A build tree's hearth.pc points at PREFIX; install writes its own.
 # RELOCATABLE=1 makes the prefix relative to the .pc file, for release tarballs.
@@ -178,13 +192,16 @@ $(PC): hearth.pc.in FORCE
 # Test, bench and example programs link the static library, so a test can reach
 # hidden internal symbols and a debugger sees one binary.
 $(TEST_BIN): $(TEST_OBJS) $(LIB_A)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(LIB_A) $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(LIB_A) $(LIBS)
 
 $(B)/hearth-bench-runtime: $(BENCH_OBJS) $(LIB_A)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(BENCH_OBJS) $(LIB_A) $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(BENCH_OBJS) $(LIB_A) $(LIBS)
 
 $(B)/embed-example: $(EMBED_OBJS) $(LIB_A)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(EMBED_OBJS) $(LIB_A) $(LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(EMBED_OBJS) $(LIB_A) $(LIBS)
 
 # ---- install ---------------------------------------------------------------------------------
 
