@@ -118,10 +118,12 @@ check test: $(TEST_BIN)
 	$(TEST_BIN) $(TEST_ARGS)
 
 # Every object depends on this file, rewritten only when the compiler or the flags
-# change, so `make WERROR=1` or `make CC=clang` rebuilds what it must.
+# change, so `make WERROR=1` or `make CC=clang` rebuilds what it must. (Expanded
+# now, so no target-specific flag leaks into it.)
+FLAGS_LINE := $(CC) $(ALL_CFLAGS) $(ALL_CPPFLAGS) $(ALL_LDFLAGS) $(LIBS)
 $(B)/flags: FORCE
 	@mkdir -p $(@D)
-	@echo '$(CC) $(ALL_CFLAGS) $(ALL_CPPFLAGS) $(ALL_LDFLAGS) $(LIBS)' > $@.tmp
+	@echo '$(FLAGS_LINE)' > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
 $(OBJ)/%.c.o: %.c $(B)/flags
@@ -135,11 +137,11 @@ $(OBJ)/%.S.o: %.S $(B)/flags
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(EXTRA_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 # The runner includes the generated test list from the build directory.
-$(OBJ)/test/runner.c.o: EXTRA_CPPFLAGS := -I$(B)
+$(OBJ)/test/runner.c.o: private EXTRA_CPPFLAGS := -I$(B)
 $(OBJ)/test/runner.c.o: $(B)/test-list.h
 # Examples see only the public headers, as an embedding program would.
 ifneq ($(EMBED_OBJS),)
-$(EMBED_OBJS): BASE_CPPFLAGS := -D_GNU_SOURCE -Iinclude
+$(EMBED_OBJS): private BASE_CPPFLAGS := -D_GNU_SOURCE -Iinclude
 endif
 
 # One TEST_ENTRY(name) per TEST_IMPL(name) at the start of a line in test/test-*.c.
