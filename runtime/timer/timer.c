@@ -61,6 +61,7 @@ int64_t hearth__timers_next(hearth__wheel_t *w, uint64_t now_ms)
 int hearth_send_after(hearth_pid_t pid, hearth_msg_t *m, uint64_t ms, uint64_t *ref)
 {
     hearth__sched_t *s;
+    hearth__proc_t *self;
     hearth__wheel_t *w;
     bool on_sched, wake = false;
     int err;
@@ -75,6 +76,9 @@ int hearth_send_after(hearth_pid_t pid, hearth_msg_t *m, uint64_t ms, uint64_t *
         err = HEARTH_ESHUTDOWN;
         goto fail;
     }
+    /* Like hearth_send: from is the starting process, not whoever fires it. */
+    if (m->from == HEARTH_PID_NONE && (self = hearth__current()) != NULL)
+        m->from = self->pid;
     s = hearth__sched_self();
     on_sched = s != NULL;
     if (!on_sched)

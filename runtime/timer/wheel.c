@@ -80,6 +80,7 @@ struct hearth__wheel {
     link_t slots[LEVELS][SLOTS];
     uint64_t bits[LEVELS][WORDS]; /* occupied slots */
     link_t overflow;              /* due and cur differ above bit 32 */
+    uint64_t overflow_min;        /* <= every due on overflow (not raised by cancel) */
     link_t late;                  /* due < cur: fire on the next run; sorted by due */
     link_t free;                  /* released nodes, reused LIFO so they stay warm */
     uint32_t fresh;               /* nodes ever handed out: the next index never used */
@@ -183,6 +184,8 @@ static void place(hearth__wheel_t *w, node_t *n)
     level = x < SLOTS ? 0 : high_byte(x);
     if (level >= LEVELS) {
         list_append(&w->overflow, &n->link);
+        if (n->due < w->overflow_min)
+            w->overflow_min = n->due;
         return;
     }
     slot = (unsigned)(n->due >> (level * SLOT_BITS)) & SLOT_MASK;
@@ -225,6 +228,7 @@ static void advance(hearth__wheel_t *w, uint64_t new_cur)
     list_init(&moving);
     if (level >= LEVELS) {
         list_splice(&moving, &w->overflow);
+        w->overflow_min = UINT64_MAX;
     } else {
         slot = (unsigned)(new_cur >> (level * SLOT_BITS)) & SLOT_MASK;
         list_splice(&moving, &w->slots[level][slot]);
@@ -240,10 +244,12 @@ static void advance(hearth__wheel_t *w, uint64_t new_cur)
 }
 
 /* The next time something happens on levels >= 1 or the overflow list: the start
- * of the block of the first occupied slot on the lowest occupied level, or the next
- * 2^32 ms boundary for the overflow list. UINT64_MAX if all are empty. */
+ * of the block of the first occupied slot on the lowest occupied level, or for the
+ * overflow list the start of the 2^32 ms block of its earliest timer (so a timer a
+ * year ahead cascades once, not once every 49 days). UINT64_MAX if all are empty. */
 static uint64_t next_boundary(const hearth__wheel_t *w)
 {
+    uint64_t next, earliest;
     unsigned shift;
     int slot;
 
@@ -255,8 +261,12 @@ static uint64_t next_boundary(const hearth__wheel_t *w)
         return (w->cur >> (shift + SLOT_BITS) << (shift + SLOT_BITS)) |
                ((uint64_t)slot << shift);
     }
-    if (!list_empty(&w->overflow))
-        return ((w->cur >> (LEVELS * SLOT_BITS)) + 1) << (LEVELS * SLOT_BITS);
+    if (!list_empty(&w->overflow)) {
+        shift = LEVELS * SLOT_BITS;
+        next = ((w->cur >> shift) + 1) << shift;
+        earliest = w->overflow_min >> shift << shift;
+        return earliest > next ? earliest : next;
+    }
     return UINT64_MAX;
 }
 
@@ -329,6 +339,7 @@ hearth__wheel_t *hearth__wheel_create(uint64_t now_ms)
     HEARTH_ASSERT(pthread_mutex_init(&w->lock, NULL) == 0);
     w->cur = now_ms;
     w->armed = UINT64_MAX; /* the owner has not planned yet: the first start wakes it */
+    w->overflow_min = UINT64_MAX;
     for (unsigned l = 0; l < LEVELS; l++)
         for (unsigned s = 0; s < SLOTS; s++)
             list_init(&w->slots[l][s]);
