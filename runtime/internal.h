@@ -68,6 +68,7 @@ void hearth__free(void *p);
 #define HEARTH__MSG_SIGNAL 0x1u  /* a signal: tag is a HEARTH__SIG_* */
 #define HEARTH__MSG_INLINE 0x2u  /* data points into the same block */
 #define HEARTH__MSG_CACHED 0x4u  /* block came from the small-block cache */
+#define HEARTH__MSG_FAULTED 0x8u /* already passed fault injection (a delayed message) */
 
 /* Signal tags (flags_ & HEARTH__MSG_SIGNAL). from = the sender. */
 enum {
@@ -93,11 +94,12 @@ typedef struct hearth__mpsc {
 } hearth__mpsc_t;
 
 void hearth__mpsc_init(hearth__mpsc_t *q);
-/* Pushes m; returns true if the queue looked empty before (informational). */
+/* Pushes m. */
 void hearth__mpsc_push(hearth__mpsc_t *q, hearth_msg_t *m);
 /* Pops the oldest message, or NULL if empty or a push is half-done. */
 hearth_msg_t *hearth__mpsc_pop(hearth__mpsc_t *q);
-/* True if nothing is queued and no push is in progress (seq_cst load). */
+/* True if nothing is queued and no push is in progress. Reads only the atomic head,
+ * so any thread may ask (seq_cst load: see hearth__proc_deliver). */
 bool hearth__mpsc_empty(hearth__mpsc_t *q);
 
 /* A private FIFO of messages the process has taken out of its queue but not handled. */
@@ -145,9 +147,10 @@ struct hearth__proc {
     /* Written by senders (any thread). */
     hearth__mpsc_t mq;
     _Atomic int scheduled; /* 1 while queued or running: a push that sets it schedules */
-    _Atomic int state;     /* HEARTH__RUNNING/EXITING/DEAD */
+    _Atomic int life;      /* HEARTH__RUNNING/EXITING/DEAD */
     _Atomic uint32_t mq_len; /* approximate queue length, for introspection */
     _Atomic int fault_flags; /* HEARTH__FAULT_* set from other threads */
+    _Atomic int named;       /* may have a registered name (see registry.c) */
 
     /* Owner only (whichever scheduler runs it, one at a time). */
     hearth_pid_t pid;       /* constant while the struct is live */
@@ -193,12 +196,18 @@ hearth__proc_ext_t *hearth__proc_ext(hearth__proc_t *p);
 /* Moves everything from p's queue into its inbox, acting on signals on the way.
  * Returns false if a signal killed the process (p->exit_reason says why). */
 bool hearth__proc_drain(hearth__proc_t *p);
+/* Drops the monitor ref from self's list once its DOWN arrived. */
+void hearth__monitor_forget(hearth__proc_t *self, uint64_t ref);
+/* Delivers a message that bypasses fault injection (DOWN, trapped EXIT). */
+void hearth__send_system(hearth_pid_t to, hearth_msg_t *m);
 /* Tears p down on its own thread: terminate, links and monitors fire, name freed,
  * sockets closed; the struct is freed later by the epoch. */
 void hearth__proc_exit(hearth__proc_t *p, hearth_reason_t reason);
 
-/* Runs an event process for one turn (at most budget messages). */
-void hearth__proc_run_event(hearth__proc_t *p, unsigned budget);
+enum { HEARTH__TURN_IDLE = 1, HEARTH__TURN_YIELD, HEARTH__TURN_EXITED };
+/* Runs an event process for one turn (at most budget messages); returns IDLE (its
+ * queue looked empty), YIELD (budget spent, more to do) or EXITED. */
+int hearth__proc_run_event(hearth__proc_t *p, unsigned budget);
 
 /* Allocates a slot and struct; p->pid set, state RUNNING, scheduled = 1 (so nothing
  * schedules it before the spawner does). */
@@ -220,13 +229,18 @@ typedef struct hearth__epoch_rec hearth__epoch_rec_t;
 /* The calling thread's record (registered on first use). */
 hearth__epoch_rec_t *hearth__epoch_self(void);
 void hearth__epoch_enter(hearth__epoch_rec_t *r);
+/* True while the calling thread is inside a section. */
+extern __thread bool hearth__epoch_inside;
 void hearth__epoch_exit(hearth__epoch_rec_t *r);
 /* Inside a long section: announce the current epoch so reclamation can advance. */
 void hearth__epoch_quiesce(hearth__epoch_rec_t *r);
 /* Frees p (via hearth__proc_free) once no thread can still see it. */
 void hearth__epoch_defer_proc(hearth__epoch_rec_t *r, hearth__proc_t *p);
-/* Tries to advance the epoch and frees what is safe. Outside a section. */
+/* Tries to advance the epoch and frees what is safe (inside a section or not: the
+ * caller holds no pointer from an older epoch). */
 void hearth__epoch_reclaim(hearth__epoch_rec_t *r);
+/* True if r still holds deferred frees. */
+bool hearth__epoch_pending(hearth__epoch_rec_t *r);
 /* Frees everything still deferred (runtime stop: no other thread runs). */
 void hearth__epoch_drain_all(void);
 
