@@ -56,11 +56,14 @@ static size_t rss_bytes(void)
     return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
 }
 
-static int64_t cpu_ms(void)
+/* CPU time of the whole process (every thread) in ms, and in *switches the times
+ * its threads went to sleep: each wake-up of a scheduler costs one. */
+static int64_t cpu_ms(long *switches)
 {
     struct rusage ru;
 
     ASSERT_OK(getrusage(RUSAGE_SELF, &ru));
+    *switches = ru.ru_nvcsw;
     return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
            (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
 }
@@ -783,15 +786,20 @@ TEST_IMPL(timer_idle_cpu)
 {
     uint64_t ref;
     int64_t before, used;
+    long switches0, switches1;
 
     start_runtime(2);
     ASSERT_OK(hearth_send_after(hearth_self(), hearth_msg_int(TAG_A, 0), 10000, &ref));
     sleep_ms(50); /* let start-up settle */
-    before = cpu_ms();
+    before = cpu_ms(&switches0);
     sleep_ms(300);
-    used = cpu_ms() - before;
-    printf("idle runtime with a 10 s timer pending: %lld ms CPU in 300 ms\n", (long long)used);
+    used = cpu_ms(&switches1) - before;
+    printf("idle runtime with a 10 s timer pending: %lld ms CPU, %ld sleeps in 300 ms\n",
+           (long long)used, switches1 - switches0);
     ASSERT_LT(used, 20);
+    /* A scheduler waking every few ms would stay under the CPU bound, not this one (the
+     * test thread's own sleep is one). */
+    ASSERT_LT(switches1 - switches0, 30);
     ASSERT_OK(hearth_timer_cancel(ref));
     ASSERT_OK(hearth_stop());
     return 0;
