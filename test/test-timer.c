@@ -234,14 +234,22 @@ static void count_free(void *ptr)
 static uint64_t random_delay(void)
 {
     switch (rng_below(8)) {
-    case 0: return rng_below(4);
-    case 1: return rng_below(256);
-    case 2: return 256 + rng_below(65536 - 256);
-    case 3: return 65536 + rng_below((1u << 24) - 65536);
-    case 4: return (1u << 24) + rng_below((1ull << 32) - (1u << 24));
-    case 5: return (1ull << 32) + rng_below(3ull << 32);
-    case 6: return 300;
-    default: return 70000;
+    case 0:
+        return rng_below(4);
+    case 1:
+        return rng_below(256);
+    case 2:
+        return 256 + rng_below(65536 - 256);
+    case 3:
+        return 65536 + rng_below((1u << 24) - 65536);
+    case 4:
+        return (1u << 24) + rng_below((1ull << 32) - (1u << 24));
+    case 5:
+        return (1ull << 32) + rng_below(3ull << 32);
+    case 6:
+        return 300;
+    default:
+        return 70000;
     }
 }
 
@@ -399,9 +407,8 @@ TEST_IMPL(timer_wheel_stale_ref)
  * must fire exactly on time after a handful of wake-ups, not one per millisecond. */
 TEST_IMPL(timer_wheel_next_sparse)
 {
-    static const uint64_t delays[] = {0,     1,          255,        256,         40000,
-                                      65536, 10000000,   (1u << 24) + 3, (1ull << 32) + 5,
-                                      3ull << 33};
+    static const uint64_t delays[] = {
+        0, 1, 255, 256, 40000, 65536, 10000000, (1u << 24) + 3, (1ull << 32) + 5, 3ull << 33};
     fire_log_t log;
 
     rng_seed();
@@ -493,8 +500,18 @@ TEST_IMPL(timer_wheel_million)
 
 /* ---- with the runtime ---------------------------------------------------------------------- */
 
-enum { TAG_DELAY = 1, TAG_SAME, TAG_A, TAG_B, TAG_C, TAG_START, TAG_TICK, TAG_NEVER, TAG_REF,
-       TAG_DONE };
+enum {
+    TAG_DELAY = 1,
+    TAG_SAME,
+    TAG_A,
+    TAG_B,
+    TAG_C,
+    TAG_START,
+    TAG_TICK,
+    TAG_NEVER,
+    TAG_REF,
+    TAG_DONE
+};
 
 static void start_runtime(int schedulers)
 {
@@ -523,8 +540,8 @@ TEST_IMPL(timer_send_after_order)
     self = hearth_self();
     t0 = hearth_now_ms();
     for (size_t i = 0; i < n; i++)
-        ASSERT_OK(hearth_send_after(self, hearth_msg_int(TAG_DELAY, delays[i]),
-                                    (uint64_t)delays[i], NULL));
+        ASSERT_OK(hearth_send_after(self, hearth_msg_int(TAG_DELAY, delays[i]), (uint64_t)delays[i],
+                                    NULL));
     /* Due the same millisecond (or later ones, in start order anyway). */
     for (int i = 0; i < 3; i++)
         ASSERT_OK(hearth_send_after(self, hearth_msg_int(TAG_SAME, i), 60, NULL));
@@ -564,7 +581,7 @@ TEST_IMPL(timer_cancel)
     ASSERT_EQ(m->tag, TAG_B);
     hearth_msg_free(m);
     ASSERT_EQ(hearth_timer_cancel(b), HEARTH_ENOENT); /* fired */
-    expect_nothing(100);                             /* the canceled one never comes */
+    expect_nothing(100);                              /* the canceled one never comes */
     ASSERT_OK(hearth_timer_cancel(c));
     ASSERT_EQ(hearth_timer_cancel(0), HEARTH_ENOENT);
     ASSERT_EQ(hearth_timer_cancel(~0ull), HEARTH_ENOENT);

@@ -258,8 +258,7 @@ static uint64_t next_boundary(const hearth__wheel_t *w)
         if (slot < 0)
             continue;
         shift = level * SLOT_BITS;
-        return (w->cur >> (shift + SLOT_BITS) << (shift + SLOT_BITS)) |
-               ((uint64_t)slot << shift);
+        return (w->cur >> (shift + SLOT_BITS) << (shift + SLOT_BITS)) | ((uint64_t)slot << shift);
     }
     if (!list_empty(&w->overflow)) {
         shift = LEVELS * SLOT_BITS;
@@ -350,8 +349,8 @@ hearth__wheel_t *hearth__wheel_create(uint64_t now_ms)
     /* Release: a canceller that finds w in the table sees it initialized. */
     for (id = 0; id < MAX_WHEELS; id++) {
         expected = NULL;
-        if (atomic_compare_exchange_strong_explicit(&wheels[id], &expected, w,
-                                                    memory_order_release, memory_order_relaxed))
+        if (atomic_compare_exchange_strong_explicit(&wheels[id], &expected, w, memory_order_release,
+                                                    memory_order_relaxed))
             break;
     }
     HEARTH_ASSERT(id < MAX_WHEELS);
@@ -455,8 +454,7 @@ static size_t take(hearth__wheel_t *w, link_t *firing, link_t *l)
     return n;
 }
 
-size_t hearth__wheel_run(hearth__wheel_t *w, uint64_t now_ms, hearth__wheel_fire_fn fire,
-                         void *arg)
+size_t hearth__wheel_run(hearth__wheel_t *w, uint64_t now_ms, hearth__wheel_fire_fn fire, void *arg)
 {
     link_t firing, *i, *next;
     uint64_t t;
