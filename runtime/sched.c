@@ -19,6 +19,17 @@
 
 #include <ck_ring.h>
 #include <string.h>
+#ifdef HEARTH_TSAN
+#include <sanitizer/tsan_interface.h>
+/* ck_ring's loads and stores are volatile accesses with hand-placed fences, which
+ * ThreadSanitizer cannot see: tell it that a pop acquires what the push released, and
+ * test/tsan.supp silences its reports on the ring's own counters. */
+#define RING_RELEASE(s) __tsan_release(&(s)->ring)
+#define RING_ACQUIRE(s) __tsan_acquire(&(s)->ring)
+#else
+#define RING_RELEASE(s) ((void)0)
+#define RING_ACQUIRE(s) ((void)0)
+#endif
 #include <unistd.h>
 #include <uv.h>
 
@@ -170,6 +181,7 @@ static hearth__proc_t *inject_pop(void)
 
 static void ring_push(hearth__sched_t *s, hearth__proc_t *p)
 {
+    RING_RELEASE(s);
     if (!ck_ring_enqueue_spmc(&s->ring, s->ring_buf, p))
         inject_push(p);
     /* Full fence: our push is visible before we look for sleepers, and a scheduler
@@ -252,10 +264,14 @@ static hearth__proc_t *steal(hearth__sched_t *s)
         unsigned take = (n + 1) / 2;
 
         while (take-- > 0 && ck_ring_dequeue_spmc(&victim->ring, victim->ring_buf, &p)) {
-            if (first == NULL)
+            RING_ACQUIRE(victim);
+            if (first == NULL) {
                 first = p;
-            else if (!ck_ring_enqueue_spmc(&s->ring, s->ring_buf, p))
-                inject_push(p);
+            } else {
+                RING_RELEASE(s);
+                if (!ck_ring_enqueue_spmc(&s->ring, s->ring_buf, p))
+                    inject_push(p);
+            }
         }
         if (first) {
             atomic_fetch_add_explicit(&hearth__counters.steals, 1, memory_order_relaxed);
@@ -278,8 +294,10 @@ static hearth__proc_t *next_runnable(hearth__sched_t *s)
         return p;
     }
     s->streak = 0;
-    if (ck_ring_dequeue_spmc(&s->ring, s->ring_buf, &p))
+    if (ck_ring_dequeue_spmc(&s->ring, s->ring_buf, &p)) {
+        RING_ACQUIRE(s);
         return p;
+    }
     if (s->runnext) {
         p = s->runnext;
         s->runnext = NULL;
