@@ -375,8 +375,10 @@ static void sched_sleep(hearth__sched_t *s)
         timeout = hearth__timers_next(s->wheel, hearth_now_ms());
         if (hearth__epoch_pending(s->epoch) && (timeout < 0 || timeout > 2))
             timeout = 2; /* come back to free what other threads still held */
-        if (timeout >= 0)
+        if (timeout >= 0) {
+            uv_update_time(&s->loop); /* the timeout counts from now, not the last poll */
             uv_timer_start(&s->timer, timer_cb, (uint64_t)timeout, 0);
+        }
         uv_run(&s->loop, UV_RUN_ONCE);
         uv_timer_stop(&s->timer);
         hearth__epoch_enter(s->epoch);

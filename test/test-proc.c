@@ -149,6 +149,7 @@ TEST_IMPL(proc_spawn_call_and_exit)
     hearth_pid_t pid;
     hearth_msg_t *m;
     hearth_reason_t reason;
+    uint64_t ref;
 
     ASSERT_OK(hearth_start(&cfg));
     ASSERT_OK(hearth_spawn(&echo_actor, NULL, 0, &pid));
@@ -159,9 +160,14 @@ TEST_IMPL(proc_spawn_call_and_exit)
     ASSERT_EQ(7, m->value);
     ASSERT_EQ(pid, m->from);
     hearth_msg_free(m);
+    ASSERT_OK(hearth_monitor(pid, &ref));
     ASSERT_OK(hearth_send(pid, hearth_msg_int(T_STOP, 0)));
+    ASSERT_OK(hearth_receive_ref(HEARTH_MSG_DOWN, ref, 2000, &m));
+    ASSERT_EQ(HEARTH_NORMAL, m->value);
+    hearth_msg_free(m);
+    /* Waiting on a process that is gone already reports noproc at once. */
     ASSERT_OK(hearth_wait(pid, 2000, &reason));
-    ASSERT_EQ(HEARTH_NORMAL, reason);
+    ASSERT_EQ(HEARTH_NOPROC, reason);
     ASSERT(!hearth_is_alive(pid));
     ASSERT_OK(hearth_stop());
     return 0;
