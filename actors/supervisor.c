@@ -490,13 +490,15 @@ static void try_again_dynamic(sup_t *s, hearth_pid_t old)
 static bool add_restart(sup_t *s)
 {
     uint64_t now = hearth_now_ms();
-    size_t keep = 0;
+    size_t expired = 0;
 
     /* Drop the restarts that fell out of the period (oldest first). */
-    while (keep < s->nrestarts && s->restarts[keep] + (uint64_t)s->period_ms < now)
-        keep++;
-    memmove(s->restarts, s->restarts + keep, (s->nrestarts - keep) * sizeof(*s->restarts));
-    s->nrestarts -= keep;
+    while (expired < s->nrestarts && s->restarts[expired] + (uint64_t)s->period_ms < now)
+        expired++;
+    if (expired > 0) {
+        memmove(s->restarts, s->restarts + expired, (s->nrestarts - expired) * sizeof(*s->restarts));
+        s->nrestarts -= expired;
+    }
     if (s->nrestarts == s->caprestarts) {
         s->caprestarts = s->caprestarts ? 2 * s->caprestarts : 4;
         s->restarts = sup_realloc(s->restarts, s->caprestarts * sizeof(*s->restarts));
