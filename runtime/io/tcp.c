@@ -609,6 +609,10 @@ static void sock_flush(hearth__io_sock_t *e)
         e->pend_last = NULL;
     e->inflight_bytes = bytes;
     e->wreq.data = e;
+    /* Counted first: uv_write may hand the bytes to the kernel before it returns, and
+     * whoever reads them may look at the counters right away. */
+    atomic_fetch_add_explicit(&hearth__io_counters.writes, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&hearth__io_counters.write_bufs, count, memory_order_relaxed);
     /* uv_write copies the buffer array, so ctx->bufs is free again on return. */
     r = uv_write(&e->wreq, &e->u.stream, ctx->bufs, (unsigned)count, write_cb);
     if (r < 0) {
@@ -620,8 +624,6 @@ static void sock_flush(hearth__io_sock_t *e)
         return;
     }
     e->writing = 1;
-    atomic_fetch_add_explicit(&hearth__io_counters.writes, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&hearth__io_counters.write_bufs, count, memory_order_relaxed);
 }
 
 static void connect_cb(uv_connect_t *req, int status)
