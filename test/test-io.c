@@ -10,11 +10,13 @@
 
 #include "io/io.h" /* hearth__io_stats: write coalescing and payload references */
 
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -200,8 +202,9 @@ static int listener_handle(void *state, hearth_msg_t *m)
     if (s->mode == MODE_COLLECT) {
         ASSERT_LT(s->nsocks, sizeof(s->socks) / sizeof(s->socks[0]));
         s->socks[s->nsocks++] = m->ref;
-        if (s->nsocks == s->want)
-            tell(s->observer, T_COUNT, (int64_t)s->nsocks);
+        if (s->nsocks == s->want) /* the handles, for writers that do not own them */
+            hearth_send(s->observer, hearth_msg_copy(T_COUNT, s->socks,
+                                                     s->nsocks * sizeof(s->socks[0])));
         return 0;
     }
     c.mode = s->mode;
@@ -570,7 +573,9 @@ TEST_IMPL(io_write_shared_fanout)
     hearth_config_t cfg = cfg_with(2);
     static server_t srv;
     size_t n = 100, len = 48 << 10, i;
-    char *payload = malloc(len), *got = malloc(len);
+    char *payload = malloc(len), *got = malloc(2 * len);
+    hearth_sock_t socks[100];
+    hearth_payload_t *p;
     hearth_msg_t *m;
     int fds[100];
     hearth_pid_t pid;
@@ -585,27 +590,117 @@ TEST_IMPL(io_write_shared_fanout)
         fds[i] = client_connect(srv.port);
     m = recv_tag(T_COUNT, 10000);
     ASSERT_NOT_NULL(m);
-    ASSERT_EQ(n, m->value);
+    ASSERT_EQ(n * sizeof(socks[0]), m->len);
+    memcpy(socks, m->data, m->len);
     hearth_msg_free(m);
 
-    /* One payload, written to 100 sockets without a copy. */
+    /* One payload, written to 100 sockets without a copy, by the process that owns
+     * them... */
     ASSERT_OK(hearth_send(pid, hearth_msg_copy(T_BROADCAST, payload, len)));
     m = recv_tag(T_SENT, 10000);
     ASSERT_NOT_NULL(m);
     ASSERT_EQ(n, m->value);
     hearth_msg_free(m);
+    /* ...and one written by a thread that owns none of them, as a channel process
+     * writes to its members' connections. */
+    p = hearth_payload_new(payload, len);
+    for (i = 0; i < n; i++)
+        ASSERT_OK(hearth_tcp_write_shared(socks[i], p));
+    hearth_payload_unref(p);
     for (i = 0; i < n; i++) {
-        recv_all(fds[i], got, len);
+        recv_all(fds[i], got, 2 * len);
         ASSERT_OK(memcmp(payload, got, len));
+        ASSERT_OK(memcmp(payload, got + len, len));
     }
-    /* Every reference the sockets held is dropped once written; the listener dropped
-     * its own, so the payload is freed (LeakSanitizer checks it under ASan). */
+    /* Every reference the sockets held is dropped once written; the writers dropped
+     * their own, so both payloads are freed (LeakSanitizer checks it under ASan). */
     ASSERT_EQ(0, shared_held_settled(5000));
     for (i = 0; i < n; i++)
         close(fds[i]);
     ASSERT_OK(hearth_stop());
     free(payload);
     free(got);
+    return 0;
+}
+
+/* The highest open descriptor. */
+static int max_open_fd(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    int max = 0;
+
+    ASSERT_NOT_NULL(d);
+    while ((de = readdir(d)) != NULL)
+        if (atoi(de->d_name) > max)
+            max = atoi(de->d_name);
+    closedir(d);
+    return max;
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+TEST_IMPL(io_accept_survives_fd_exhaustion)
+{
+    hearth_config_t cfg = cfg_with(2);
+    static server_t srv;
+    struct sockaddr_in sin;
+    struct rlimit old, low;
+    hearth__io_stats_t st0, st1;
+    int fds[8], nfill = 0, i, fd;
+    static int fillers[4096];
+    char back[8];
+    double cpu0;
+
+    ASSERT_OK(hearth_start(&cfg));
+    server_start(&srv, MODE_ECHO);
+    for (i = 0; i < 8; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ASSERT_GE(fds[i], 0);
+    }
+    /* No descriptor left: the limit just above the highest one, holes filled. */
+    ASSERT_OK(getrlimit(RLIMIT_NOFILE, &old));
+    low = old;
+    low.rlim_cur = (rlim_t)max_open_fd() + 1;
+    ASSERT_OK(setrlimit(RLIMIT_NOFILE, &low));
+    errno = 0;
+    while (nfill < 4096 && (fd = dup(0)) >= 0)
+        fillers[nfill++] = fd;
+    ASSERT_EQ(EMFILE, errno);
+
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)srv.port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    hearth__io_stats(&st0);
+    for (i = 0; i < 8; i++) /* the handshakes complete in the listen backlog */
+        ASSERT_OK(connect(fds[i], (struct sockaddr *)&sin, sizeof(sin)));
+    cpu0 = cpu_seconds();
+    usleep(300 * 1000);
+    hearth__io_stats(&st1);
+    ASSERT_EQ(st0.accepted, st1.accepted);
+    /* The listener pauses instead of spinning on a readable fd it cannot accept. */
+    ASSERT(cpu_seconds() - cpu0 < 0.15);
+
+    for (i = 0; i < nfill; i++)
+        close(fillers[i]);
+    ASSERT_OK(setrlimit(RLIMIT_NOFILE, &old));
+    for (i = 0; i < 8; i++) {
+        struct timeval tv = {10, 0};
+        ASSERT_OK(setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+        send_all(fds[i], "again", 5);
+        recv_all(fds[i], back, 5);
+        ASSERT_OK(memcmp("again", back, 5));
+        close(fds[i]);
+    }
+    ASSERT_OK(hearth_stop());
     return 0;
 }
 

@@ -1175,7 +1175,8 @@ static int sock_queue(hearth_sock_t s, wnode_t *n)
     err = sock_acquire(s, false, &e);
     if (err)
         return err;
-    if (e->kind != SOCK_CONN) {
+    /* A uv_buf_t length is an unsigned int; nobody writes 2 GiB at once anyway. */
+    if (e->kind != SOCK_CONN || n->len > (size_t)INT32_MAX) {
         err = HEARTH_EINVAL;
         goto out;
     }
@@ -1203,7 +1204,8 @@ out:
 
 /* Queues a copy of len bytes for writing on s (any process may write to any
  * socket). Writes queued before the loop gets to them go out in one writev.
- * Returns 0, HEARTH_EINVAL (stale handle, or a listener), HEARTH_EPIPE (closing),
+ * Returns 0, HEARTH_EINVAL (stale handle, a listener, or len over 2 GiB), HEARTH_EPIPE
+ * (closing),
  * HEARTH_EAGAIN (more than HEARTH__IO_MAX_QUEUED bytes already queued: the caller
  * decides, say, to close a slow consumer). */
 int hearth_tcp_write(hearth_sock_t s, const void *data, size_t len)
