@@ -14,6 +14,8 @@
 typedef struct server {
     const hearth_server_cbs_t *cbs;
     void *state;         /* the user's state */
+    void *block;         /* the state_size block, or NULL */
+    const char *name;    /* to register before init, or NULL (start only) */
     hearth_pid_t parent; /* who started us linked, or HEARTH_PID_NONE */
     int init_rc;         /* init's positive answer, read by hearth_server_start */
 } server_t;
@@ -21,12 +23,20 @@ typedef struct server {
 static int server_init(void **state, void *arg)
 {
     server_t *s = arg;
+    void *user_arg = s->state;
     int rc;
 
     *state = s;
+    if (s->name != NULL) {
+        rc = hearth_register(s->name, hearth_self());
+        if (rc)
+            return rc; /* a failed spawn frees the name again */
+    }
+    if (s->block != NULL)
+        s->state = s->block;
     if (s->cbs->init == NULL)
         return 0;
-    rc = s->cbs->init(&s->state, s->state);
+    rc = s->cbs->init(&s->state, user_arg);
     if (rc <= 0)
         return rc;
     /* hearth_spawn's init fails only with a negative code: keep the positive answer
@@ -74,6 +84,7 @@ static void server_terminate(void *state, hearth_reason_t reason)
 
     if (s->cbs->terminate != NULL)
         s->cbs->terminate(s->state, reason);
+    free(s->block);
     free(s);
 }
 
@@ -84,10 +95,8 @@ static const hearth_actor_t server_actor = {
     .terminate = server_terminate,
 };
 
-/* Returns 0 and the pid in *out, init's negative code or HEARTH_SERVER_IGNORE, or
- * hearth_spawn's errors. On success the wrapper belongs to the server (freed by its
- * terminate); on error it is freed here and arg stays the caller's. */
-int hearth_server_start(const hearth_server_cbs_t *cbs, void *arg, unsigned flags,
+/* hearth_server_start, registering the server under name (if not NULL) first. */
+static int server_start(const hearth_server_cbs_t *cbs, void *arg, unsigned flags, const char *name,
                         hearth_pid_t *out)
 {
     server_t *s;
@@ -95,13 +104,20 @@ int hearth_server_start(const hearth_server_cbs_t *cbs, void *arg, unsigned flag
 
     if (cbs == NULL || cbs->handle_call == NULL)
         return HEARTH_EINVAL;
-    s = malloc(sizeof(*s));
+    s = calloc(1, sizeof(*s));
     if (s == NULL)
         return HEARTH_ENOMEM;
     s->cbs = cbs;
     s->state = arg;
+    s->name = name;
     s->parent = (flags & HEARTH_SPAWN_LINK) ? hearth_self() : HEARTH_PID_NONE;
-    s->init_rc = 0;
+    if (cbs->state_size > 0) {
+        s->block = calloc(1, cbs->state_size);
+        if (s->block == NULL) {
+            err = HEARTH_ENOMEM;
+            goto fail_block;
+        }
+    }
 
     err = hearth_spawn(&server_actor, s, flags, out); /* from here s may be freed */
     if (err)
@@ -111,8 +127,27 @@ int hearth_server_start(const hearth_server_cbs_t *cbs, void *arg, unsigned flag
 fail_spawn:
     if (s->init_rc > 0)
         err = s->init_rc == HEARTH_SERVER_IGNORE ? HEARTH_SERVER_IGNORE : HEARTH_EINVAL;
+    free(s->block);
+fail_block:
     free(s);
     return err;
+}
+
+/* Returns 0 and the pid in *out, init's negative code or HEARTH_SERVER_IGNORE, or
+ * hearth_spawn's errors. On success the wrapper belongs to the server (freed by its
+ * terminate); on error it is freed here and arg stays the caller's. */
+int hearth_server_start(const hearth_server_cbs_t *cbs, void *arg, unsigned flags,
+                        hearth_pid_t *out)
+{
+    return server_start(cbs, arg, flags, NULL, out);
+}
+
+/* Returns what hearth_server_start returns. child stays the caller's. */
+int hearth_server_child_start(void *child, hearth_pid_t *out)
+{
+    const hearth_server_child_t *c = child;
+
+    return server_start(c->cbs, c->arg, c->flags | HEARTH_SPAWN_LINK, c->name, out);
 }
 
 /* Returns 0 and the reply (the caller's, its tag restored), HEARTH_ESRCH,

@@ -82,7 +82,7 @@ typedef struct child {
 typedef struct dyn {
     hearth_pid_t pid; /* the child, or its dead predecessor while restarting */
     void *arg;
-    uint64_t mref;    /* while the supervisor shuts down */
+    uint64_t mref; /* while the supervisor shuts down */
     bool restarting;
 } dyn_t;
 
@@ -102,10 +102,10 @@ typedef struct sup {
     hearth_pid_t starter; /* waits for our ack */
     uint64_t ack_ref;
     char name[ID_MAX];
-    child_t *children;    /* start order; simple_one_for_one: [0] is the template */
+    child_t *children; /* start order; simple_one_for_one: [0] is the template */
     size_t n, cap;
     dyntab_t dyn;
-    uint64_t *restarts;   /* times (ms) of recent restarts, oldest first */
+    uint64_t *restarts; /* times (ms) of recent restarts, oldest first */
     size_t nrestarts, caprestarts;
 } sup_t;
 
@@ -396,7 +396,7 @@ static void terminate_dynamic(sup_t *s)
             continue;
         }
         hearth_exit_signal(d->pid, t->shutdown == HEARTH_SHUTDOWN_BRUTAL_KILL ? HEARTH_KILL
-                                                                               : HEARTH_SHUTDOWN);
+                                                                              : HEARTH_SHUTDOWN);
         left++;
     }
     if (t->shutdown > 0)
@@ -496,7 +496,8 @@ static bool add_restart(sup_t *s)
     while (expired < s->nrestarts && s->restarts[expired] + (uint64_t)s->period_ms < now)
         expired++;
     if (expired > 0) {
-        memmove(s->restarts, s->restarts + expired, (s->nrestarts - expired) * sizeof(*s->restarts));
+        memmove(s->restarts, s->restarts + expired,
+                (s->nrestarts - expired) * sizeof(*s->restarts));
         s->nrestarts -= expired;
     }
     if (s->nrestarts == s->caprestarts) {
@@ -964,8 +965,7 @@ static bool match_ack(const hearth_msg_t *m, void *arg)
            (m->tag == HEARTH_MSG_DOWN && m->ref == a->mref);
 }
 
-static int flags_check(const hearth_sup_flags_t *f, const hearth_child_spec_t *children,
-                       size_t n)
+static int flags_check(const hearth_sup_flags_t *f, const hearth_child_spec_t *children, size_t n)
 {
     if ((unsigned)f->strategy > HEARTH_SIMPLE_ONE_FOR_ONE || f->intensity < 0 || f->period < 0)
         return HEARTH_EINVAL;

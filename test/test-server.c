@@ -11,20 +11,20 @@
 #include <unistd.h>
 
 enum {
-    T_GET = 1,   /* call: reply the count */
-    T_ADD,       /* call: add the int64 in the bytes, reply the count; cast: add value */
-    T_DEFER,     /* call: keep the caller, reply later */
-    T_RELEASE,   /* call: reply the count to the kept caller, then to this one */
-    T_CRASH,     /* call: crash with reason CRASH_REASON, no reply */
-    T_STOP_NOW,  /* call: reply, then stop normally */
-    T_SLOW,      /* cast: block the handler for value ms */
+    T_GET = 1,    /* call: reply the count */
+    T_ADD,        /* call: add the int64 in the bytes, reply the count; cast: add value */
+    T_DEFER,      /* call: keep the caller, reply later */
+    T_RELEASE,    /* call: reply the count to the kept caller, then to this one */
+    T_CRASH,      /* call: crash with reason CRASH_REASON, no reply */
+    T_STOP_NOW,   /* call: reply, then stop normally */
+    T_SLOW,       /* cast: block the handler for value ms */
     T_PLAIN = 50, /* an info */
     T_TICK,       /* an info sent by a timer */
     /* to the observer */
-    O_INFO = 100,   /* value = the info's tag */
-    O_DEFERRED,     /* a call was deferred */
-    O_TERMINATE,    /* value = reason */
-    O_RESULT,       /* from a helper green thread: value = the count or the error */
+    O_INFO = 100, /* value = the info's tag */
+    O_DEFERRED,   /* a call was deferred */
+    O_TERMINATE,  /* value = reason */
+    O_RESULT,     /* from a helper green thread: value = the count or the error */
 };
 
 #define CRASH_REASON (-1000)
@@ -347,7 +347,8 @@ TEST_IMPL(server_call_dies_during_call)
 
     /* The server crashes while handling the call: the caller gets an error, not a hang
      * (the timeout is infinite), and terminate runs with the crash's reason. */
-    ASSERT_EQ(HEARTH_ESRCH, hearth_server_call(pid, hearth_msg_int(T_CRASH, 0), HEARTH_INFINITY, &r));
+    ASSERT_EQ(HEARTH_ESRCH,
+              hearth_server_call(pid, hearth_msg_int(T_CRASH, 0), HEARTH_INFINITY, &r));
     ASSERT_NULL(r);
     ASSERT_EQ(CRASH_REASON, expect_value(O_TERMINATE));
     {

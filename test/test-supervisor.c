@@ -59,8 +59,7 @@ static void worker_terminate(void *state, hearth_reason_t reason)
     hearth_send(w->observer, m);
 }
 
-static const hearth_actor_t worker_actor = {"worker", worker_init, worker_handle,
-                                            worker_terminate};
+static const hearth_actor_t worker_actor = {"worker", worker_init, worker_handle, worker_terminate};
 
 static int start_worker(void *arg, hearth_pid_t *out)
 {
@@ -935,13 +934,7 @@ TEST_IMPL(sup_dynamic_many)
 
 /* ---- a server under a supervisor ------------------------------------------------- */
 
-static int counter_init(void **state, void *arg)
-{
-    (void)arg;
-    *state = calloc(1, sizeof(int64_t));
-    return *state ? 0 : HEARTH_ENOMEM;
-}
-
+/* A counter whose state is a state_size block: a fresh zero in each instance. */
 static int counter_call(void *state, hearth_msg_t *req, const hearth_server_from_t *from,
                         hearth_msg_t **reply)
 {
@@ -955,23 +948,10 @@ static int counter_call(void *state, hearth_msg_t *req, const hearth_server_from
     return 0;
 }
 
-static void counter_terminate(void *state, hearth_reason_t reason)
-{
-    (void)reason;
-    free(state);
-}
-
 static const hearth_server_cbs_t counter_cbs = {
-    .init = counter_init,
+    .state_size = sizeof(int64_t),
     .handle_call = counter_call,
-    .terminate = counter_terminate,
 };
-
-static int start_counter(void *arg, hearth_pid_t *out)
-{
-    return hearth_server_start(&counter_cbs, arg, HEARTH_SPAWN_LINK | HEARTH_SPAWN_TRAP_EXIT,
-                               out);
-}
 
 static int64_t next_count(hearth_pid_t pid)
 {
@@ -988,29 +968,39 @@ static int64_t next_count(hearth_pid_t pid)
 TEST_IMPL(sup_server_child)
 {
     hearth_config_t cfg = cfg2();
-    hearth_child_spec_t spec = {.id = "counter", .start = start_counter};
-    hearth_pid_t sup, pid, again;
+    hearth_server_child_t server = {&counter_cbs, NULL, HEARTH_SPAWN_TRAP_EXIT, "counter"};
+    hearth_child_spec_t spec = {
+        .id = "counter", .start = hearth_server_child_start, .arg = &server};
+    hearth_pid_t sup, pid, again = HEARTH_PID_NONE;
     hearth_msg_t *r = NULL;
 
     ASSERT_OK(hearth_start(&cfg));
     ASSERT_OK(hearth_supervisor_start(NULL, &spec, 1, 0, &sup));
     pid = child_pid(sup, "counter");
+    ASSERT_EQ(pid, hearth_whereis("counter"));
     ASSERT_EQ(1, next_count(pid));
     ASSERT_EQ(2, next_count(pid));
 
-    /* It crashes in a call: the caller gets an error, the supervisor a fresh one. */
+    /* It crashes in a call: the caller gets an error; the supervisor starts a fresh
+     * one, and the name leads to it. */
     ASSERT_EQ(HEARTH_ESRCH, hearth_server_call(pid, hearth_msg_new(T_CRASH, 0), 5000, &r));
     for (int i = 0; i < 500; i++) {
-        again = child_pid(sup, "counter");
+        again = hearth_whereis("counter");
         if (again != pid && again != HEARTH_PID_NONE)
             break;
         hearth_sleep(10);
     }
     ASSERT_NE(pid, again);
+    ASSERT_EQ(again, child_pid(sup, "counter"));
     ASSERT_EQ(1, next_count(again));
+
+    /* A second server under the same name cannot start. */
+    spec.id = "counter2";
+    ASSERT_EQ(HEARTH_EEXIST, hearth_supervisor_start_child(sup, &spec, NULL));
 
     ASSERT_OK(hearth_supervisor_stop(sup, HEARTH_SHUTDOWN, 5000));
     ASSERT(!hearth_is_alive(again));
+    ASSERT_EQ(HEARTH_PID_NONE, hearth_whereis("counter"));
     ASSERT_OK(hearth_stop());
     return 0;
 }

@@ -61,18 +61,24 @@ typedef struct hearth_server_from {
  * hearth_exit(reason) and return 0. A message passed to a callback belongs to the
  * runtime and is freed after the callback, unless kept (hearth_msg_keep) or sent on.
  *
+ * state_size: if not 0, each server gets a zeroed block of that many bytes as its
+ * state (no init or terminate needed to hold a few counters); the block is freed
+ * after terminate, whatever init made of *state.
  * init(state, arg): runs in the new process before hearth_server_start returns, with
- * *state preset to arg; sets *state and returns 0, a negative code (the start fails
- * with it) or HEARTH_SERVER_IGNORE. Without init the state is arg.
+ * *state preset to the state_size block, or else to arg; sets *state and returns 0,
+ * a negative code (the start fails with it) or HEARTH_SERVER_IGNORE. Without init
+ * the state is that preset.
  * handle_call(state, request, from, reply): *reply is NULL on entry; set it to a new
  * message to reply now (it is sent whatever the return code, so a call can be
  * answered and the server stopped at once), or leave it NULL and reply later with
  * hearth_server_reply(from, ...) (from is valid during the call only: copy *from).
  * handle_cast(state, msg), handle_info(state, msg): no reply. Without them, casts
  * and infos are dropped.
- * terminate(state, reason): runs once when the server exits for any reason but an
- * untrappable kill, and frees the state. */
+ * terminate(state, reason): runs once when the server exits (whenever the runtime
+ * runs an event process's terminate, see hearth_actor_t), and frees what the state
+ * holds. */
 typedef struct hearth_server_cbs {
+    size_t state_size;
     int (*init)(void **state, void *arg);
     int (*handle_call)(void *state, hearth_msg_t *request, const hearth_server_from_t *from,
                        hearth_msg_t **reply);
@@ -90,8 +96,24 @@ typedef struct hearth_server_cbs {
  * Returns 0 and the pid in *out (may be NULL) once init has succeeded; init's
  * negative code or HEARTH_SERVER_IGNORE (nothing is started, arg stays the
  * caller's); or hearth_spawn's errors. Callable from any process or thread. */
-HEARTH_EXTERN int hearth_server_start(const hearth_server_cbs_t *cbs, void *arg,
-                                      unsigned flags, hearth_pid_t *out);
+HEARTH_EXTERN int hearth_server_start(const hearth_server_cbs_t *cbs, void *arg, unsigned flags,
+                                      hearth_pid_t *out);
+
+/** A server as a supervisor's child: a hearth_child_spec_t's arg for
+ * hearth_server_child_start. */
+typedef struct hearth_server_child {
+    const hearth_server_cbs_t *cbs;
+    void *arg;        /**< passed to init */
+    unsigned flags;   /**< added to HEARTH_SPAWN_LINK (HEARTH_SPAWN_TRAP_EXIT, say) */
+    const char *name; /**< registered for each server it starts, or NULL */
+} hearth_server_child_t;
+
+/** A ready-made child start function (hearth_child_start_fn): child points at a
+ * hearth_server_child_t, which must outlive the supervisor's use of the spec. Starts
+ * the server linked to the caller (the supervisor), registered under child->name
+ * (if set) before init runs, so the name always leads to the current instance.
+ * Returns what hearth_server_start returns, or HEARTH_EEXIST if the name is taken. */
+HEARTH_EXTERN int hearth_server_child_start(void *child, hearth_pid_t *out);
 
 /** Sends request to server pid and waits up to timeout_ms (HEARTH_INFINITY: no
  * limit) for the reply, which it stores in *reply (the caller frees it) with the tag
@@ -99,8 +121,8 @@ HEARTH_EXTERN int hearth_server_start(const hearth_server_cbs_t *cbs, void *arg,
  * dead or dies before replying; HEARTH_ETIMEDOUT (a reply that comes later is
  * dropped); HEARTH_EINVAL from an event process, which cannot wait: use
  * hearth_call_async. */
-HEARTH_EXTERN int hearth_server_call(hearth_pid_t pid, hearth_msg_t *request,
-                                     int64_t timeout_ms, hearth_msg_t **reply);
+HEARTH_EXTERN int hearth_server_call(hearth_pid_t pid, hearth_msg_t *request, int64_t timeout_ms,
+                                     hearth_msg_t **reply);
 
 /** Sends msg to server pid as a cast (it sets msg->ref). Always takes msg.
  * Returns 0 or HEARTH_ESRCH (the server is dead: msg was dropped). */
@@ -115,8 +137,7 @@ HEARTH_EXTERN int hearth_server_reply(const hearth_server_from_t *from, hearth_m
  * Returns 0 once it has exited, HEARTH_ESRCH if it was not alive, HEARTH_ETIMEDOUT
  * if it still runs (the request stays queued), HEARTH_EINVAL from an event process
  * or for pid == hearth_self(). */
-HEARTH_EXTERN int hearth_server_stop(hearth_pid_t pid, hearth_reason_t reason,
-                                     int64_t timeout_ms);
+HEARTH_EXTERN int hearth_server_stop(hearth_pid_t pid, hearth_reason_t reason, int64_t timeout_ms);
 
 #ifdef __cplusplus
 }

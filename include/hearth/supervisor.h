@@ -60,9 +60,9 @@ typedef enum hearth_child_type {
 } hearth_child_type_t;
 
 /** Values of hearth_child_spec_t.shutdown besides a timeout in milliseconds (> 0). */
-#define HEARTH_SHUTDOWN_DEFAULT 0        /**< 5000 for a worker, infinity for a supervisor */
+#define HEARTH_SHUTDOWN_DEFAULT 0 /**< 5000 for a worker, infinity for a supervisor */
 #define HEARTH_SHUTDOWN_INFINITY HEARTH_INFINITY /**< wait for the child however long */
-#define HEARTH_SHUTDOWN_BRUTAL_KILL (-2) /**< HEARTH_KILL at once */
+#define HEARTH_SHUTDOWN_BRUTAL_KILL (-2)         /**< HEARTH_KILL at once */
 
 /** What a child start function returns to decline without an error (OTP's ignore):
  * the spec is kept with no process (a temporary one is dropped). */
@@ -117,16 +117,14 @@ HEARTH_EXTERN int hearth_supervisor_stop(hearth_pid_t sup, hearth_reason_t reaso
  * HEARTH_EEXIST if the id is in use (*out = its pid if it runs, else
  * HEARTH_PID_NONE); HEARTH_EINVAL for a bad spec; HEARTH_ENOTSUP on a
  * simple_one_for_one supervisor; HEARTH_ESRCH if sup is gone. */
-HEARTH_EXTERN int hearth_supervisor_start_child(hearth_pid_t sup,
-                                                const hearth_child_spec_t *spec,
+HEARTH_EXTERN int hearth_supervisor_start_child(hearth_pid_t sup, const hearth_child_spec_t *spec,
                                                 hearth_pid_t *out);
 
 /** simple_one_for_one: starts a child from the template, with arg instead of the
  * template's arg (kept for its restarts). Returns 0 and its pid in *out (or
  * HEARTH_PID_NONE if it declined), the start function's code, HEARTH_ENOTSUP on
  * another strategy, HEARTH_ESRCH if sup is gone. */
-HEARTH_EXTERN int hearth_supervisor_start_dynamic(hearth_pid_t sup, void *arg,
-                                                  hearth_pid_t *out);
+HEARTH_EXTERN int hearth_supervisor_start_dynamic(hearth_pid_t sup, void *arg, hearth_pid_t *out);
 
 /** Stops child id (if it runs) the way its spec says; the spec is kept (unless
  * temporary) for hearth_supervisor_restart_child. Returns 0, HEARTH_ENOENT,
@@ -151,9 +149,9 @@ HEARTH_EXTERN int hearth_supervisor_delete_child(hearth_pid_t sup, const char *i
 
 /** One child, as hearth_supervisor_which_children reports it. */
 typedef struct hearth_child_info {
-    char id[64];         /**< "" for a dynamic (simple_one_for_one) child */
-    hearth_pid_t pid;    /**< HEARTH_PID_NONE if not running */
-    bool restarting;     /**< a failed restart is being retried */
+    char id[64];      /**< "" for a dynamic (simple_one_for_one) child */
+    hearth_pid_t pid; /**< HEARTH_PID_NONE if not running */
+    bool restarting;  /**< a failed restart is being retried */
     hearth_child_type_t type;
 } hearth_child_info_t;
 
@@ -172,8 +170,7 @@ typedef struct hearth_child_counts {
 } hearth_child_counts_t;
 
 /** Returns 0 and the counts in *out, or HEARTH_ESRCH. */
-HEARTH_EXTERN int hearth_supervisor_count_children(hearth_pid_t sup,
-                                                   hearth_child_counts_t *out);
+HEARTH_EXTERN int hearth_supervisor_count_children(hearth_pid_t sup, hearth_child_counts_t *out);
 
 #ifdef __cplusplus
 }
