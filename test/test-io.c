@@ -33,7 +33,23 @@ enum {
     T_JOB_DONE,   /* to the observer: ref = work ref, value = result */
 };
 
-enum { MODE_ECHO = 1, MODE_CRASH, MODE_BURST, MODE_FLOOD, MODE_GIVE_DIES, MODE_COLLECT };
+enum {
+    MODE_ECHO = 1,
+    MODE_CRASH,
+    MODE_BURST,
+    MODE_FLOOD,       /* write until EAGAIN, report the bytes queued */
+    MODE_FLOOD_CLOSE, /* the same, then close */
+    MODE_GIVE_DIES,
+    MODE_COLLECT,
+    MODE_SAY_BYE,     /* write BYE_LEN bytes and close at once */
+};
+
+#define BYE_LEN (256 << 10)
+
+static uint8_t bye_byte(size_t i)
+{
+    return (uint8_t)(i * 7 + i / 251);
+}
 
 #define BURST_LINES 1000
 #define LINE_LEN 8 /* "%07u\n" */
@@ -122,6 +138,8 @@ static int conn_flood(conn_t *c)
         ASSERT_LT(queued, 64 << 20); /* the bound must stop us long before this */
     }
     tell(c->observer, T_FLOODED, queued);
+    if (c->mode == MODE_FLOOD_CLOSE)
+        ASSERT_OK(hearth_tcp_close(c->sock));
     return 0;
 }
 
@@ -135,8 +153,22 @@ static int conn_handle(void *state, hearth_msg_t *m)
     case T_START:
         if (c->mode == MODE_GIVE_DIES)
             return HEARTH_STOP; /* dies without ever touching its socket */
-        if (c->mode == MODE_FLOOD)
-            return conn_flood(c); /* never reads: the client does not write */
+        if (c->mode == MODE_FLOOD || c->mode == MODE_FLOOD_CLOSE)
+            return conn_flood(c);
+        if (c->mode == MODE_SAY_BYE) {
+            /* Likely before the socket's loop has even opened it: the close must
+             * still deliver every queued byte first. */
+            uint8_t *bye = malloc(BYE_LEN);
+            size_t k;
+            ASSERT_NOT_NULL(bye);
+            for (k = 0; k < BYE_LEN; k++)
+                bye[k] = bye_byte(k);
+            ASSERT_OK(hearth_tcp_write(c->sock, bye, BYE_LEN / 2));
+            ASSERT_OK(hearth_tcp_write(c->sock, bye + BYE_LEN / 2, BYE_LEN / 2));
+            ASSERT_OK(hearth_tcp_close(c->sock));
+            free(bye); /* the writes copied it */
+            return 0;
+        } /* never reads: the client does not write */
         ASSERT_OK(hearth_tcp_read_start(c->sock));
         return 0;
     case HEARTH_MSG_TCP_DATA:
@@ -731,6 +763,70 @@ TEST_IMPL(io_write_backpressure)
         got += n;
     }
     ASSERT_EQ(queued, got);
+    close(fd);
+    ASSERT_OK(hearth_stop());
+    return 0;
+}
+
+TEST_IMPL(io_close_flushes_queued_writes)
+{
+    hearth_config_t cfg = cfg_with(2);
+    static server_t srv;
+    static uint8_t got[BYE_LEN + 1];
+    size_t have = 0, k;
+    ssize_t n;
+    int fd, round;
+
+    ASSERT_OK(hearth_start(&cfg));
+    server_start(&srv, MODE_SAY_BYE);
+    for (round = 0; round < 10; round++) {
+        fd = client_connect(srv.port);
+        have = 0;
+        while ((n = recv(fd, got + have, sizeof(got) - have, 0)) > 0)
+            have += (size_t)n;
+        ASSERT_EQ(0, n); /* a clean end, after... */
+        ASSERT_EQ(BYE_LEN, have); /* ...every byte */
+        for (k = 0; k < BYE_LEN; k++)
+            ASSERT_EQ(bye_byte(k), got[k]);
+        close(fd);
+    }
+    ASSERT_OK(hearth_stop());
+    return 0;
+}
+
+TEST_IMPL(io_close_gives_up_on_stalled_peer)
+{
+    hearth_config_t cfg = cfg_with(2);
+    static server_t srv;
+    static char buf[64 << 10];
+    hearth__io_stats_t st;
+    hearth_msg_t *m;
+    int64_t queued, got = 0;
+    ssize_t n;
+    int fd, i;
+
+    /* A close waits for queued writes, but a peer that stopped reading must not keep
+     * the descriptor forever: after the linger time the rest is dropped. */
+    atomic_store(&hearth__io_linger_ms, 200);
+    ASSERT_OK(hearth_start(&cfg));
+    server_start(&srv, MODE_FLOOD_CLOSE);
+    fd = client_connect(srv.port);
+    m = recv_tag(T_FLOODED, 10000);
+    ASSERT_NOT_NULL(m);
+    queued = m->value;
+    hearth_msg_free(m);
+    for (i = 0; i < 3000; i++) {
+        hearth__io_stats(&st);
+        if (st.socks == 1)
+            break;
+        usleep(1000);
+    }
+    ASSERT_EQ(1, st.socks); /* only the listener is left */
+    /* The client gets what the kernel had taken, then the end. */
+    while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+        got += n;
+    ASSERT(n == 0 || errno == ECONNRESET);
+    ASSERT_LT(got, queued);
     close(fd);
     ASSERT_OK(hearth_stop());
     return 0;

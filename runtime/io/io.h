@@ -30,6 +30,10 @@
 #define HEARTH__IO_MAX_BUFS 1024
 /* How often a loop checks sockets whose owner has not adopted them yet (see tcp.c). */
 #define HEARTH__IO_TICK_MS 50
+/* How long a close waits for queued writes to drain (a peer that stopped reading)
+ * before it drops them and closes anyway. A variable so tests can shorten it. */
+#define HEARTH__IO_LINGER_MS 5000
+extern _Atomic uint64_t hearth__io_linger_ms;
 /* Index bound of the per-scheduler contexts (hearth__proc_t.home is a uint8_t). */
 #define HEARTH__IO_MAX_LOOPS 256
 

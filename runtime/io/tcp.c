@@ -25,7 +25,9 @@
  * of many buffers (writev); while that write is in flight the next nodes pile up
  * and go together in the next one. Queued bytes are bounded (HEARTH__IO_MAX_QUEUED):
  * beyond that a write fails with HEARTH_EAGAIN and the caller decides. A close
- * waits for queued writes; an error or the runtime's stop drops them.
+ * waits for queued writes, for at most hearth__io_linger_ms (a peer that stopped
+ * reading must not hold the descriptor forever); an error or the runtime's stop
+ * drops them.
  *
  * Reads. alloc_cb hands out the data area of a 64 KiB message (one spare per loop);
  * a read of more than half of it becomes the DATA message as is, a smaller one is
@@ -105,6 +107,7 @@ struct hearth__io_sock {
     /* The loop's thread only. */
     hearth__io_sock_t *dirty_next;
     uint8_t inited, reading, writing, connecting, uv_closing, discard, paused, watched;
+    uint64_t linger_until; /* closing with writes queued: drop them after this */
     wnode_t *pend_first, *pend_last; /* taken from wstack, not yet written */
     wnode_t *inflight;               /* being written by wreq */
     size_t inflight_bytes;
@@ -124,6 +127,7 @@ struct hearth__io_sock {
 static hearth__io_sock_t *_Atomic chunks[MAX_CHUNKS];
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static hearth__io_sock_t *free_list; /* under table_lock */
+_Atomic uint64_t hearth__io_linger_ms = HEARTH__IO_LINGER_MS;
 static uint32_t nslots;              /* under table_lock */
 
 static void sock_sync(hearth__io_sock_t *e);
@@ -256,6 +260,7 @@ static void sock_recycle(hearth__io_sock_t *e)
     e->inflight_bytes = 0;
     e->inited = e->reading = e->writing = e->connecting = 0;
     e->uv_closing = e->discard = e->paused = e->watched = 0;
+    e->linger_until = 0;
     e->wprev = e->wnext = e->aprev = e->anext = NULL;
     e->dirty_next = NULL;
     e->fd = -1;
@@ -721,7 +726,9 @@ static void sock_sync(hearth__io_sock_t *e)
         return;
     closing = atomic_load(&e->word) & W_CLOSING;
     if (!e->inited) {
-        if (closing) {
+        /* Closed before its loop got to it: close the fd as it is, unless writes are
+         * queued, which a close still owes the peer. */
+        if (closing && (e->discard || e->kind == SOCK_LISTEN || atomic_load(&e->wstack) == NULL)) {
             sock_close_raw(e);
             return;
         }
@@ -754,8 +761,13 @@ static void sock_sync(hearth__io_sock_t *e)
             return;
     }
     if (closing) {
-        if (e->discard || (!e->writing && !e->connecting))
+        if (e->discard || (!e->writing && !e->connecting)) {
             sock_close_uv(e);
+        } else if (e->linger_until == 0) {
+            /* Writes still queued: wait for them, but not forever (see the tick). */
+            e->linger_until = hearth_now_ms() + atomic_load(&hearth__io_linger_ms);
+            watch_add(e);
+        }
         return;
     }
     if (!e->watched && atomic_load(&e->owner) != atomic_load(&e->adopted))
@@ -835,19 +847,31 @@ static void listen_cb(uv_poll_t *poll, int status, int events)
     }
 }
 
-/* The watch timer: resumes paused listeners, drops adopted sockets from the watch,
- * and closes the sockets whose owner died before adopting them. */
+/* The watch timer: resumes paused listeners, closes sockets whose writes did not
+ * drain within the linger time, drops adopted sockets from the watch, and closes
+ * the sockets whose owner died before adopting them. */
 void hearth__io_tcp_tick(hearth__io_loop_t *ctx)
 {
     hearth__io_sock_t *e, *next;
     hearth_pid_t owner;
+    uint64_t now;
 
+    now = hearth_now_ms();
     for (e = ctx->watch; e != NULL; e = next) {
         next = e->wnext;
         if (e->paused) {
             e->paused = 0;
             watch_del(e);
             sock_sync(e);
+            continue;
+        }
+        if (atomic_load(&e->word) & W_CLOSING) {
+            /* A closing socket leaves the watch when its handle closes. */
+            if (e->linger_until != 0 && now >= e->linger_until) {
+                watch_del(e);
+                e->discard = 1; /* the peer stopped reading: drop what is queued */
+                sock_sync(e);
+            }
             continue;
         }
         owner = atomic_load(&e->owner);
@@ -1252,8 +1276,9 @@ int hearth_tcp_write_shared(hearth_sock_t s, hearth_payload_t *p)
     return err;
 }
 
-/* Closes s once its queued writes are written. Any process may close any socket.
- * No TCP_CLOSED follows a close asked for here. Returns 0 (also if s is already
+/* Closes s once its queued writes are written (dropped after hearth__io_linger_ms,
+ * 5 s, if the peer stops reading). Any process may close any socket. No TCP_CLOSED
+ * follows a close asked for here. Returns 0 (also if s is already
  * closing), or HEARTH_EINVAL if the handle is stale. */
 int hearth_tcp_close(hearth_sock_t s)
 {
