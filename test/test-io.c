@@ -31,6 +31,9 @@ enum {
     T_PONG,
     T_JOB,        /* to a job-submitting process: value = job count */
     T_JOB_DONE,   /* to the observer: ref = work ref, value = result */
+    T_CONN,       /* to the observer: value = a new connection process */
+    T_PAUSE,      /* to a connection process: stop reading, then tell the observer */
+    T_RESUME,     /* to a connection process: read again */
 };
 
 enum {
@@ -189,6 +192,13 @@ static int conn_handle(void *state, hearth_msg_t *m)
     case HEARTH_MSG_TCP_CLOSED:
         ASSERT_EQ(c->sock, m->ref);
         return HEARTH_STOP;
+    case T_PAUSE:
+        ASSERT_OK(hearth_tcp_read_stop(c->sock));
+        tell(c->observer, T_PAUSE, 0);
+        return 0;
+    case T_RESUME:
+        ASSERT_OK(hearth_tcp_read_start(c->sock));
+        return 0;
     default:
         return 0;
     }
@@ -247,6 +257,7 @@ static int listener_handle(void *state, hearth_msg_t *m)
     /* Given away: the listener may no longer read it. */
     ASSERT_EQ(HEARTH_EINVAL, hearth_tcp_read_start(m->ref));
     tell(pid, T_START, 0);
+    tell(s->observer, T_CONN, (int64_t)pid);
     return 0;
 }
 
@@ -471,6 +482,70 @@ TEST_IMPL(io_many_connections)
     hearth__io_stats(&st);
     ASSERT_EQ(0, st.socks);
     free(fds);
+    return 0;
+}
+
+TEST_IMPL(io_read_stop_pauses_reading)
+{
+    hearth_config_t cfg = cfg_with(2);
+    static server_t srv;
+    struct pollfd pfd;
+    hearth_pid_t conn;
+    hearth_msg_t *m;
+    char back[5];
+    int fd;
+
+    ASSERT_OK(hearth_start(&cfg));
+    server_start(&srv, MODE_ECHO);
+    fd = client_connect(srv.port);
+    m = recv_tag(T_CONN, 5000);
+    ASSERT_NOT_NULL(m);
+    conn = (hearth_pid_t)m->value;
+    hearth_msg_free(m);
+    send_all(fd, "one", 3);
+    recv_all(fd, back, 3);
+
+    tell(conn, T_PAUSE, 0);
+    m = recv_tag(T_PAUSE, 5000);
+    ASSERT_NOT_NULL(m);
+    hearth_msg_free(m);
+    usleep(50 * 1000); /* the read stop travels to the socket's loop */
+    send_all(fd, "two", 3);
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    ASSERT_EQ(0, poll(&pfd, 1, 300)); /* not read, so not echoed */
+
+    tell(conn, T_RESUME, 0);
+    recv_all(fd, back, 3);
+    ASSERT_OK(memcmp("two", back, 3));
+    close(fd);
+    ASSERT_OK(hearth_stop());
+    return 0;
+}
+
+TEST_IMPL(io_runtime_restarts)
+{
+    hearth_config_t cfg = cfg_with(2);
+    static server_t srv;
+    hearth__io_stats_t st;
+    char back[4];
+    int fd, round;
+
+    /* Sockets left open at stop are closed by it, and the next start begins clean. */
+    for (round = 0; round < 3; round++) {
+        ASSERT_OK(hearth_start(&cfg));
+        server_start(&srv, MODE_ECHO);
+        fd = client_connect(srv.port);
+        send_all(fd, "ping", 4);
+        recv_all(fd, back, 4);
+        ASSERT_OK(memcmp("ping", back, 4));
+        ASSERT_OK(hearth_stop());
+        ASSERT(peer_closed(fd, 5000));
+        close(fd);
+        hearth__io_stats(&st);
+        ASSERT_EQ(0, st.socks);
+        ASSERT_EQ(0, st.shared_held);
+    }
     return 0;
 }
 
