@@ -431,6 +431,60 @@ TEST_IMPL(sup_intensity_period)
     return 0;
 }
 
+/* A worker whose start functions succeed or fail by a script: the supervisor, the
+ * only process that runs them, walks the script. */
+typedef struct scripted {
+    worker_cfg_t w;
+    const char *script; /* one letter per start: 'y' starts, 'n' fails */
+    size_t next;
+} scripted_t;
+
+static int start_scripted(void *arg, hearth_pid_t *out)
+{
+    scripted_t *s = arg;
+    char what = s->script[s->next];
+
+    if (what != '\0')
+        s->next++;
+    if (what != 'y')
+        return HEARTH_EPIPE;
+    return start_worker(&s->w, out);
+}
+
+TEST_IMPL(sup_restart_retry)
+{
+    hearth_config_t cfg = cfg2();
+    hearth_sup_flags_t flags = {HEARTH_ONE_FOR_ONE, 3, 60, NULL};
+    hearth_child_spec_t spec = {.id = "c0", .start = start_scripted};
+    scripted_t script = {{0, HEARTH_PID_NONE}, "ynnyn", 0};
+    hearth_pid_t sup, pid;
+    uint64_t mref;
+
+    ASSERT_OK(hearth_start(&cfg));
+    script.w.observer = hearth_self();
+    spec.arg = &script;
+    ASSERT_OK(hearth_supervisor_start(&flags, &spec, 1, 0, &sup));
+    ASSERT_OK(hearth_monitor(sup, &mref));
+    pid = expect_started(0);
+
+    /* A restart that fails to start the child is tried again (each try counts as a
+     * restart) until one succeeds: two failures, then a start, is three restarts. */
+    crash(pid);
+    expect_stopped(0, CRASH_REASON);
+    pid = expect_started(0);
+    expect_quiet();
+    ASSERT_EQ(pid, child_pid(sup, "c0"));
+    ASSERT(hearth_is_alive(sup));
+
+    /* The fourth restart within the period is one too many. */
+    crash(pid);
+    expect_stopped(0, CRASH_REASON);
+    ASSERT_EQ(HEARTH_SHUTDOWN, expect_down(mref));
+    expect_quiet();
+    ASSERT_OK(hearth_stop());
+    return 0;
+}
+
 /* ---- a three-level tree: top (one_for_one) -> mid (one_for_all) -> leaves -------- */
 
 enum { W_INDEX = 10, MID_LEVEL = 2 };
