@@ -218,7 +218,8 @@ install: $(LIB_A) $(LIB_SO) $(LIB_SO_LINKS)
 
 # The program an embedder would write first: include the public header, link with
 # what pkg-config says, run. Built twice: against the shared library (the default
-# when both exist) and against the static one with pkg-config --static.
+# when both exist) and against the static one with pkg-config --static. Then the
+# embedding example (examples/embed/), built the same way against the shared library.
 define CHECK_INSTALL_C
 /* Built by make check-install against an installed Hearth. */
 #include <hearth/hearth.h>
@@ -252,7 +253,11 @@ check-install: $(LIB_A) $(LIB_SO) $(LIB_SO_LINKS)
 	$(CC) $(SAN_FLAGS) -o $(CHK)/main-static $(CHK)/main.c \
 	    $$(pkg-config --cflags hearth) $$(pkg-config --static --libs hearth | sed 's/-lhearth\b/-l:libhearth.a/'); \
 	! readelf -d $(CHK)/main-static | grep -q 'NEEDED.*libhearth'; \
-	$(CHK)/main-static
+	$(CHK)/main-static; \
+	if [ -n "$(EMBED_SRCS)" ]; then \
+	    $(CC) $(SAN_FLAGS) -o $(CHK)/embed-example $(EMBED_SRCS) $$(pkg-config --cflags --libs hearth); \
+	    LD_LIBRARY_PATH=$(CHK)/prefix/lib $(CHK)/embed-example; \
+	fi
 	@echo "check-install: ok (shared and static, prefix $(CHK)/prefix)"
 
 clean:
