@@ -118,9 +118,10 @@ HEARTH_EXTERN int hearth_server_child_start(void *child, hearth_pid_t *out);
 /** Sends request to server pid and waits up to timeout_ms (HEARTH_INFINITY: no
  * limit) for the reply, which it stores in *reply (the caller frees it) with the tag
  * handle_call gave it. Always takes request. Returns 0; HEARTH_ESRCH if the server is
- * dead or dies before replying; HEARTH_ETIMEDOUT (a reply that comes later is
- * dropped); HEARTH_EINVAL from an event process, which cannot wait: use
- * hearth_call_async. */
+ * dead or dies before replying; HEARTH_ETIMEDOUT (a reply that comes later is never
+ * taken for another call's, but lands in the caller's mailbox as a HEARTH_MSG_REPLY
+ * with the stale ref: a loop that receives everything should drop those);
+ * HEARTH_EINVAL from an event process, which cannot wait: use hearth_call_async. */
 HEARTH_EXTERN int hearth_server_call(hearth_pid_t pid, hearth_msg_t *request, int64_t timeout_ms,
                                      hearth_msg_t **reply);
 
