@@ -16,8 +16,8 @@
  *   - a call is what hearth_call sends: tag HEARTH_MSG_CALL, ref = the call ref,
  *     from = the caller, value = the request's own tag. handle_call sees the request
  *     with its own tag back in tag (and value 0): calls carry a tag and bytes, not a
- *     value. The reply travels the same way (hearth_reply keeps its tag in value;
- *     hearth_server_call puts it back), so a reply carries a tag and bytes too.
+ *     value. The reply travels the same way (hearth_reply parks its tag in value,
+ *     hearth_call puts it back), so a reply carries a tag and bytes too.
  *   - a cast is any message with ref == HEARTH_SERVER_CAST_REF and a tag below
  *     HEARTH_MSG_SYSTEM: its tag, value and bytes reach handle_cast untouched.
  *   - tags HEARTH_BEHAVIOUR_TAGS .. HEARTH_BEHAVIOUR_TAGS + 0xFFFF are reserved for
