@@ -375,6 +375,26 @@ static void echo_exchange(int fd, const uint8_t *out, uint8_t *in, size_t len, u
     }
 }
 
+/* CPU time this process used so far, all threads. */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Times a thread of this process gave up the CPU to wait: each sleeping scheduler
+ * woken by a timer counts one. */
+static long wakeups(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_nvcsw;
+}
+
 /* Waits until the io layer holds no payload reference (writes complete). */
 static int64_t shared_held_settled(int64_t timeout_ms)
 {
@@ -519,6 +539,35 @@ TEST_IMPL(io_read_stop_pauses_reading)
     recv_all(fd, back, 3);
     ASSERT_OK(memcmp("two", back, 3));
     close(fd);
+    ASSERT_OK(hearth_stop());
+    return 0;
+}
+
+TEST_IMPL(io_idle_sockets_cost_no_cpu)
+{
+    hearth_config_t cfg = cfg_with(2);
+    static server_t srv;
+    int fds[20], i;
+    char back[2];
+    double cpu0;
+    long csw0;
+
+    /* Open, adopted, quiet connections: no timer may keep waking the schedulers. */
+    ASSERT_OK(hearth_start(&cfg));
+    server_start(&srv, MODE_ECHO);
+    for (i = 0; i < 20; i++) {
+        fds[i] = client_connect(srv.port);
+        send_all(fds[i], "hi", 2);
+        recv_all(fds[i], back, 2);
+    }
+    usleep(200 * 1000); /* let the watch see every socket adopted */
+    cpu0 = cpu_seconds();
+    csw0 = wakeups();
+    usleep(500 * 1000);
+    ASSERT(cpu_seconds() - cpu0 < 0.02);
+    ASSERT_LE(wakeups() - csw0, 3); /* our own sleep, and a little slack */
+    for (i = 0; i < 20; i++)
+        close(fds[i]);
     ASSERT_OK(hearth_stop());
     return 0;
 }
@@ -743,15 +792,6 @@ static int max_open_fd(void)
             max = atoi(de->d_name);
     closedir(d);
     return max;
-}
-
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 TEST_IMPL(io_accept_survives_fd_exhaustion)

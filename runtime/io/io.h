@@ -28,8 +28,12 @@
 #define HEARTH__IO_READ_SIZE ((size_t)64 << 10)
 /* Buffers per uv_write (writev); more wait for the next write. */
 #define HEARTH__IO_MAX_BUFS 1024
-/* How often a loop checks sockets whose owner has not adopted them yet (see tcp.c). */
+/* How often a loop checks its watch list (sockets whose owner has not adopted them
+ * yet, see tcp.c; lingering closes; paused listeners): every HEARTH__IO_TICK_MS after
+ * a change, backing off to HEARTH__IO_TICK_MAX_MS while nothing changes, so a socket
+ * held unadopted for long costs one wake-up a second. */
 #define HEARTH__IO_TICK_MS 50
+#define HEARTH__IO_TICK_MAX_MS 1000
 /* How long a close waits for queued writes to drain (a peer that stopped reading)
  * before it drops them and closes anyway. A variable so tests can shorten it. */
 #define HEARTH__IO_LINGER_MS 5000
@@ -59,6 +63,7 @@ typedef struct hearth__io_loop {
     hearth_msg_t *spare;       /* the read buffer handed out by alloc_cb */
     uv_timer_t tick;           /* runs while the watch list is not empty */
     bool tick_inited, tick_active;
+    uint32_t tick_ms;          /* the current interval (backs off) */
     hearth__io_sock_t *watch;  /* unadopted sockets and paused listeners */
     size_t nwatch;
     hearth__io_sock_t *all;    /* sockets with an open uv handle here */
@@ -77,12 +82,14 @@ hearth__io_loop_t *hearth__io_loop_here(void);
 bool hearth__io_on_loop(const hearth__io_loop_t *ctx);
 /* Makes sure hearth__io_loop_run(ctx) runs soon on ctx's thread. Any thread. */
 void hearth__io_loop_kick(hearth__io_loop_t *ctx);
-/* Starts or stops ctx's watch timer (every HEARTH__IO_TICK_MS). ctx's thread only. */
+/* Starts ctx's watch timer, or brings its next run within HEARTH__IO_TICK_MS (on), or
+ * stops it (off). ctx's thread only. */
 void hearth__io_loop_tick(hearth__io_loop_t *ctx, bool on);
 
 /* tcp.c, called by loop.c on the loop's thread. */
 void hearth__io_tcp_run(hearth__io_loop_t *ctx);      /* reconciles dirty sockets */
-void hearth__io_tcp_tick(hearth__io_loop_t *ctx);     /* the watch timer fired */
+bool hearth__io_tcp_tick(hearth__io_loop_t *ctx);     /* the watch timer fired: true if
+                                                         * anything changed */
 void hearth__io_tcp_close_all(hearth__io_loop_t *ctx); /* fini: closes everything */
 void hearth__io_tcp_init(void);
 void hearth__io_tcp_fini(void); /* after every loop is done: frees the table */

@@ -93,24 +93,41 @@ void hearth__io_loop_kick(hearth__io_loop_t *ctx)
 
 static void tick_cb(uv_timer_t *t)
 {
-    hearth__io_tcp_tick(t->data);
+    hearth__io_loop_t *ctx;
+    bool changed;
+
+    ctx = t->data;
+    changed = hearth__io_tcp_tick(ctx);
+    if (!ctx->tick_active)
+        return; /* the watch list emptied */
+    if (changed)
+        ctx->tick_ms = HEARTH__IO_TICK_MS;
+    else if (ctx->tick_ms < HEARTH__IO_TICK_MAX_MS)
+        ctx->tick_ms = ctx->tick_ms * 2 < HEARTH__IO_TICK_MAX_MS ? ctx->tick_ms * 2
+                                                                  : HEARTH__IO_TICK_MAX_MS;
+    uv_timer_start(&ctx->tick, tick_cb, ctx->tick_ms, 0);
 }
 
-/* Starts or stops ctx's watch timer. ctx's thread only. */
+/* Starts ctx's watch timer (or makes its next run soon), or stops it. ctx's thread
+ * only. A one-shot timer, re-armed by tick_cb with a backed-off interval. */
 void hearth__io_loop_tick(hearth__io_loop_t *ctx, bool on)
 {
-    if (on == ctx->tick_active)
+    if (!on) {
+        if (ctx->tick_active)
+            uv_timer_stop(&ctx->tick);
+        ctx->tick_active = false;
         return;
+    }
     if (!ctx->tick_inited) {
         HEARTH_ASSERT(uv_timer_init(ctx->loop, &ctx->tick) == 0);
         ctx->tick.data = ctx;
         ctx->tick_inited = true;
     }
-    if (on)
-        uv_timer_start(&ctx->tick, tick_cb, HEARTH__IO_TICK_MS, HEARTH__IO_TICK_MS);
-    else
-        uv_timer_stop(&ctx->tick);
-    ctx->tick_active = on;
+    if (ctx->tick_active && ctx->tick_ms == HEARTH__IO_TICK_MS)
+        return; /* due within HEARTH__IO_TICK_MS already */
+    ctx->tick_ms = HEARTH__IO_TICK_MS;
+    uv_timer_start(&ctx->tick, tick_cb, ctx->tick_ms, 0);
+    ctx->tick_active = true;
 }
 
 void hearth__io_stats(hearth__io_stats_t *out)

@@ -43,7 +43,8 @@
  * process (one given away is skipped). Between a change of owner (accept, give)
  * and adoption, the process's list does not know the socket: for that window the
  * loop keeps the socket on a watch list and checks every HEARTH__IO_TICK_MS whether
- * the owner is alive; a dead owner's socket is closed. The usual path (accept, give
+ * the owner is alive (backing off to once a second while nothing changes); a dead
+ * owner's socket is closed. The usual path (accept, give
  * to a new process, which calls hearth_tcp_read_start) leaves the watch list at the
  * read_start. The timer runs only while the watch list is not empty. */
 #ifndef _GNU_SOURCE
@@ -385,8 +386,8 @@ static void watch_add(hearth__io_sock_t *e)
     if (ctx->watch != NULL)
         ctx->watch->wprev = e;
     ctx->watch = e;
-    if (ctx->nwatch++ == 0)
-        hearth__io_loop_tick(ctx, true);
+    ctx->nwatch++;
+    hearth__io_loop_tick(ctx, true); /* check the newcomer soon, whatever the backoff */
 }
 
 static void watch_del(hearth__io_sock_t *e)
@@ -850,11 +851,12 @@ static void listen_cb(uv_poll_t *poll, int status, int events)
 /* The watch timer: resumes paused listeners, closes sockets whose writes did not
  * drain within the linger time, drops adopted sockets from the watch, and closes
  * the sockets whose owner died before adopting them. */
-void hearth__io_tcp_tick(hearth__io_loop_t *ctx)
+bool hearth__io_tcp_tick(hearth__io_loop_t *ctx)
 {
     hearth__io_sock_t *e, *next;
     hearth_pid_t owner;
     uint64_t now;
+    bool changed = false;
 
     now = hearth_now_ms();
     for (e = ctx->watch; e != NULL; e = next) {
@@ -863,6 +865,7 @@ void hearth__io_tcp_tick(hearth__io_loop_t *ctx)
             e->paused = 0;
             watch_del(e);
             sock_sync(e);
+            changed = true;
             continue;
         }
         if (atomic_load(&e->word) & W_CLOSING) {
@@ -871,17 +874,21 @@ void hearth__io_tcp_tick(hearth__io_loop_t *ctx)
                 watch_del(e);
                 e->discard = 1; /* the peer stopped reading: drop what is queued */
                 sock_sync(e);
+                changed = true;
             }
             continue;
         }
         owner = atomic_load(&e->owner);
         if (owner == atomic_load(&e->adopted)) {
             watch_del(e);
+            changed = true;
         } else if (!hearth_is_alive(owner)) {
             watch_del(e);
             sock_fail(e, 0, false, false);
+            changed = true;
         }
     }
+    return changed;
 }
 
 /* Reconciles every socket kicked since the last run. Loop thread. */
