@@ -565,7 +565,11 @@ TEST_IMPL(io_idle_sockets_cost_no_cpu)
     csw0 = wakeups();
     usleep(500 * 1000);
     ASSERT(cpu_seconds() - cpu0 < 0.02);
+#ifndef HEARTH_TSAN /* ThreadSanitizer's own background thread wakes every 100 ms */
     ASSERT_LE(wakeups() - csw0, 3); /* our own sleep, and a little slack */
+#else
+    (void)csw0;
+#endif
     for (i = 0; i < 20; i++)
         close(fds[i]);
     ASSERT_OK(hearth_stop());
