@@ -21,19 +21,19 @@
 #include <unistd.h>
 
 enum {
-    T_START = 1,  /* to a connection process: the socket is yours, start */
-    T_COUNT,      /* to the observer: value = sockets the listener holds */
-    T_BROADCAST,  /* to a collecting listener: write the bytes to every socket */
-    T_SENT,       /* to the observer: value = sockets written to */
-    T_FLOODED,    /* to the observer: value = bytes queued before EAGAIN */
-    T_TID,        /* to the observer: value = pthread id, ref = 1 if on a scheduler */
+    T_START = 1, /* to a connection process: the socket is yours, start */
+    T_COUNT,     /* to the observer: value = sockets the listener holds */
+    T_BROADCAST, /* to a collecting listener: write the bytes to every socket */
+    T_SENT,      /* to the observer: value = sockets written to */
+    T_FLOODED,   /* to the observer: value = bytes queued before EAGAIN */
+    T_TID,       /* to the observer: value = pthread id, ref = 1 if on a scheduler */
     T_PING,
     T_PONG,
-    T_JOB,        /* to a job-submitting process: value = job count */
-    T_JOB_DONE,   /* to the observer: ref = work ref, value = result */
-    T_CONN,       /* to the observer: value = a new connection process */
-    T_PAUSE,      /* to a connection process: stop reading, then tell the observer */
-    T_RESUME,     /* to a connection process: read again */
+    T_JOB,      /* to a job-submitting process: value = job count */
+    T_JOB_DONE, /* to the observer: ref = work ref, value = result */
+    T_CONN,     /* to the observer: value = a new connection process */
+    T_PAUSE,    /* to a connection process: stop reading, then tell the observer */
+    T_RESUME,   /* to a connection process: read again */
 };
 
 enum {
@@ -44,7 +44,7 @@ enum {
     MODE_FLOOD_CLOSE, /* the same, then close */
     MODE_GIVE_DIES,
     MODE_COLLECT,
-    MODE_SAY_BYE,     /* write BYE_LEN bytes and close at once */
+    MODE_SAY_BYE, /* write BYE_LEN bytes and close at once */
 };
 
 #define BYE_LEN (256 << 10)
@@ -245,8 +245,8 @@ static int listener_handle(void *state, hearth_msg_t *m)
         ASSERT_LT(s->nsocks, sizeof(s->socks) / sizeof(s->socks[0]));
         s->socks[s->nsocks++] = m->ref;
         if (s->nsocks == s->want) /* the handles, for writers that do not own them */
-            hearth_send(s->observer, hearth_msg_copy(T_COUNT, s->socks,
-                                                     s->nsocks * sizeof(s->socks[0])));
+            hearth_send(s->observer,
+                        hearth_msg_copy(T_COUNT, s->socks, s->nsocks * sizeof(s->socks[0])));
         return 0;
     }
     c.mode = s->mode;
@@ -565,7 +565,7 @@ TEST_IMPL(io_idle_sockets_cost_no_cpu)
     csw0 = wakeups();
     usleep(500 * 1000);
     ASSERT(cpu_seconds() - cpu0 < 0.02);
-#ifndef HEARTH_TSAN /* ThreadSanitizer's own background thread wakes every 100 ms */
+#ifndef HEARTH_TSAN                 /* ThreadSanitizer's own background thread wakes every 100 ms */
     ASSERT_LE(wakeups() - csw0, 3); /* our own sleep, and a little slack */
 #else
     (void)csw0;
@@ -903,7 +903,7 @@ TEST_IMPL(io_close_flushes_queued_writes)
         have = 0;
         while ((n = recv(fd, got + have, sizeof(got) - have, 0)) > 0)
             have += (size_t)n;
-        ASSERT_EQ(0, n); /* a clean end, after... */
+        ASSERT_EQ(0, n);          /* a clean end, after... */
         ASSERT_EQ(BYE_LEN, have); /* ...every byte */
         for (k = 0; k < BYE_LEN; k++)
             ASSERT_EQ(bye_byte(k), got[k]);

@@ -54,23 +54,23 @@ typedef struct hearth__io_loop {
     uv_loop_t *loop;
 
     /* Any thread. */
-    _Atomic int armed;                     /* 1 while a hearth__io_loop_run is posted */
-    hearth__io_sock_t *_Atomic dirty;      /* Treiber stack: sockets to reconcile */
-    hearth__io_work_t *_Atomic jobs;       /* Treiber stack: jobs from other threads */
-    _Atomic unsigned rr;                   /* round robin for accepted sockets */
+    _Atomic int armed;                /* 1 while a hearth__io_loop_run is posted */
+    hearth__io_sock_t *_Atomic dirty; /* Treiber stack: sockets to reconcile */
+    hearth__io_work_t *_Atomic jobs;  /* Treiber stack: jobs from other threads */
+    _Atomic unsigned rr;              /* round robin for accepted sockets */
 
     /* The loop's thread only. */
-    hearth_msg_t *spare;       /* the read buffer handed out by alloc_cb */
-    uv_timer_t tick;           /* runs while the watch list is not empty */
+    hearth_msg_t *spare; /* the read buffer handed out by alloc_cb */
+    uv_timer_t tick;     /* runs while the watch list is not empty */
     bool tick_inited, tick_active;
-    uint32_t tick_ms;          /* the current interval (backs off) */
-    hearth__io_sock_t *watch;  /* unadopted sockets and paused listeners */
+    uint32_t tick_ms;         /* the current interval (backs off) */
+    hearth__io_sock_t *watch; /* unadopted sockets and paused listeners */
     size_t nwatch;
-    hearth__io_sock_t *all;    /* sockets with an open uv handle here */
+    hearth__io_sock_t *all; /* sockets with an open uv handle here */
     size_t nsocks;
-    hearth__io_work_t *works;  /* jobs queued in the threadpool */
+    hearth__io_work_t *works; /* jobs queued in the threadpool */
     size_t nwork;
-    uv_buf_t *bufs;            /* scratch for uv_write */
+    uv_buf_t *bufs; /* scratch for uv_write */
     size_t capbufs;
 } hearth__io_loop_t;
 
@@ -87,23 +87,23 @@ void hearth__io_loop_kick(hearth__io_loop_t *ctx);
 void hearth__io_loop_tick(hearth__io_loop_t *ctx, bool on);
 
 /* tcp.c, called by loop.c on the loop's thread. */
-void hearth__io_tcp_run(hearth__io_loop_t *ctx);      /* reconciles dirty sockets */
-bool hearth__io_tcp_tick(hearth__io_loop_t *ctx);     /* the watch timer fired: true if
-                                                         * anything changed */
-void hearth__io_tcp_close_all(hearth__io_loop_t *ctx); /* fini: closes everything */
+void hearth__io_tcp_run(hearth__io_loop_t *ctx);  /* reconciles dirty sockets */
+bool hearth__io_tcp_tick(hearth__io_loop_t *ctx); /* watch timer: true if anything changed */
+*anything changed * /
+    void hearth__io_tcp_close_all(hearth__io_loop_t *ctx); /* fini: closes everything */
 void hearth__io_tcp_init(void);
 void hearth__io_tcp_fini(void); /* after every loop is done: frees the table */
 
 /* work.c, called by loop.c on the loop's thread. */
-void hearth__io_work_run(hearth__io_loop_t *ctx);      /* queues submitted jobs */
+void hearth__io_work_run(hearth__io_loop_t *ctx);        /* queues submitted jobs */
 void hearth__io_work_cancel_all(hearth__io_loop_t *ctx); /* fini */
 
 /* Counters, for tests and introspection. */
 typedef struct hearth__io_stats {
-    uint64_t writes;      /* uv_write calls */
-    uint64_t write_bufs;  /* buffers those calls carried */
-    int64_t shared_held;  /* payload references held by queued writes */
-    int64_t socks;        /* sockets allocated and not yet recycled */
+    uint64_t writes;     /* uv_write calls */
+    uint64_t write_bufs; /* buffers those calls carried */
+    int64_t shared_held; /* payload references held by queued writes */
+    int64_t socks;       /* sockets allocated and not yet recycled */
     uint64_t accepted;
 } hearth__io_stats_t;
 void hearth__io_stats(hearth__io_stats_t *out);

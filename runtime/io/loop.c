@@ -103,8 +103,8 @@ static void tick_cb(uv_timer_t *t)
     if (changed)
         ctx->tick_ms = HEARTH__IO_TICK_MS;
     else if (ctx->tick_ms < HEARTH__IO_TICK_MAX_MS)
-        ctx->tick_ms = ctx->tick_ms * 2 < HEARTH__IO_TICK_MAX_MS ? ctx->tick_ms * 2
-                                                                  : HEARTH__IO_TICK_MAX_MS;
+        ctx->tick_ms =
+            ctx->tick_ms * 2 < HEARTH__IO_TICK_MAX_MS ? ctx->tick_ms * 2 : HEARTH__IO_TICK_MAX_MS;
     uv_timer_start(&ctx->tick, tick_cb, ctx->tick_ms, 0);
 }
 
@@ -133,10 +133,8 @@ void hearth__io_loop_tick(hearth__io_loop_t *ctx, bool on)
 void hearth__io_stats(hearth__io_stats_t *out)
 {
     out->writes = atomic_load_explicit(&hearth__io_counters.writes, memory_order_relaxed);
-    out->write_bufs =
-        atomic_load_explicit(&hearth__io_counters.write_bufs, memory_order_relaxed);
-    out->shared_held =
-        atomic_load_explicit(&hearth__io_counters.shared_held, memory_order_relaxed);
+    out->write_bufs = atomic_load_explicit(&hearth__io_counters.write_bufs, memory_order_relaxed);
+    out->shared_held = atomic_load_explicit(&hearth__io_counters.shared_held, memory_order_relaxed);
     out->socks = atomic_load_explicit(&hearth__io_counters.socks, memory_order_relaxed);
     out->accepted = atomic_load_explicit(&hearth__io_counters.accepted, memory_order_relaxed);
 }

@@ -44,9 +44,9 @@
  * and adoption, the process's list does not know the socket: for that window the
  * loop keeps the socket on a watch list and checks every HEARTH__IO_TICK_MS whether
  * the owner is alive (backing off to once a second while nothing changes); a dead
- * owner's socket is closed. The usual path (accept, give
- * to a new process, which calls hearth_tcp_read_start) leaves the watch list at the
- * read_start. The timer runs only while the watch list is not empty. */
+ * owner's socket is closed. On the usual path (accept, give to a new process, which
+ * calls hearth_tcp_read_start) the new owner adopts the socket before its loop first
+ * looks, so it is never watched. The timer runs only while the list is not empty. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* accept4 */
 #endif
@@ -102,13 +102,13 @@ struct hearth__io_sock {
     hearth_sock_t h;
     uint32_t index;
     uint8_t kind;
-    int fd;              /* until the uv handle owns it (a listener's: always) */
-    io_connect_t *conn;  /* a connect not yet completed */
+    int fd;             /* until the uv handle owns it (a listener's: always) */
+    io_connect_t *conn; /* a connect not yet completed */
 
     /* The loop's thread only. */
     hearth__io_sock_t *dirty_next;
     uint8_t inited, reading, writing, connecting, uv_closing, discard, paused, watched;
-    uint64_t linger_until; /* closing with writes queued: drop them after this */
+    uint64_t linger_until;           /* closing with writes queued: drop them after this */
     wnode_t *pend_first, *pend_last; /* taken from wstack, not yet written */
     wnode_t *inflight;               /* being written by wreq */
     size_t inflight_bytes;
@@ -129,7 +129,7 @@ static hearth__io_sock_t *_Atomic chunks[MAX_CHUNKS];
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static hearth__io_sock_t *free_list; /* under table_lock */
 _Atomic uint64_t hearth__io_linger_ms = HEARTH__IO_LINGER_MS;
-static uint32_t nslots;              /* under table_lock */
+static uint32_t nslots; /* under table_lock */
 
 static void sock_sync(hearth__io_sock_t *e);
 
@@ -196,8 +196,7 @@ static hearth__io_sock_t *sock_alloc(hearth__io_loop_t *ctx, uint8_t kind)
 static void sock_publish(hearth__io_sock_t *e)
 {
     /* release: the fields set since sock_alloc are visible to whoever acquires. */
-    atomic_store_explicit(&e->word, (e->h & 0xFFFFFFFF00000000ull) | W_REF,
-                          memory_order_release);
+    atomic_store_explicit(&e->word, (e->h & 0xFFFFFFFF00000000ull) | W_REF, memory_order_release);
 }
 
 /* Takes a reference to the socket named by h. Returns 0 and the socket in *out;
@@ -220,8 +219,7 @@ static int sock_acquire(hearth_sock_t h, bool allow_closing, hearth__io_sock_t *
         if ((w & W_CLOSING) && !allow_closing)
             return HEARTH_EPIPE;
         /* acquire: the fields published with this generation are visible. */
-    } while (!atomic_compare_exchange_weak_explicit(&e->word, &w, w + W_REF,
-                                                    memory_order_acquire,
+    } while (!atomic_compare_exchange_weak_explicit(&e->word, &w, w + W_REF, memory_order_acquire,
                                                     memory_order_acquire));
     *out = e;
     return 0;
@@ -239,8 +237,7 @@ static size_t wlist_free(wnode_t *n)
         bytes += n->len;
         if (n->payload != NULL) {
             hearth_payload_unref(n->payload);
-            atomic_fetch_sub_explicit(&hearth__io_counters.shared_held, 1,
-                                      memory_order_relaxed);
+            atomic_fetch_sub_explicit(&hearth__io_counters.shared_held, 1, memory_order_relaxed);
         }
         hearth__free(n);
     }
@@ -313,8 +310,7 @@ static void sock_kick(hearth__io_sock_t *e)
     head = atomic_load_explicit(&ctx->dirty, memory_order_relaxed);
     do {
         e->dirty_next = head;
-    } while (!atomic_compare_exchange_weak_explicit(&ctx->dirty, &head, e,
-                                                    memory_order_release,
+    } while (!atomic_compare_exchange_weak_explicit(&ctx->dirty, &head, e, memory_order_release,
                                                     memory_order_relaxed));
     hearth__io_loop_kick(ctx);
 }
@@ -336,8 +332,7 @@ static bool sock_owned_by(hearth_sock_t h, hearth_pid_t pid)
     if (e == NULL)
         return false;
     w = atomic_load(&e->word);
-    return W_GEN(w) == (uint32_t)(h >> 32) && !(w & W_DEAD) &&
-           atomic_load(&e->owner) == pid;
+    return W_GEN(w) == (uint32_t)(h >> 32) && !(w & W_DEAD) && atomic_load(&e->owner) == pid;
 }
 
 /* Adds h to p's socket list. p's own thread only. */
@@ -649,9 +644,9 @@ static void connect_cb(uv_connect_t *req, int status)
         uv_tcp_nodelay(&e->u.tcp, 1);
         len = sizeof(ss);
         if (uv_tcp_getsockname(&e->u.tcp, (struct sockaddr *)&ss, &len) == 0)
-            atomic_store(&e->port, ntohs(ss.ss_family == AF_INET6
-                                             ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                             : ((struct sockaddr_in *)&ss)->sin_port));
+            atomic_store(&e->port,
+                         ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                        : ((struct sockaddr_in *)&ss)->sin_port));
     }
     alive = sock_event(e, hearth_msg_int(HEARTH_MSG_TCP_CONNECTED, status));
     if (status < 0)
@@ -788,8 +783,7 @@ static int accept_one(hearth__io_sock_t *l, int fd)
     n = (unsigned)hearth_schedulers();
     ctx = l->ctx;
     if (n > 1)
-        ctx = hearth__io_loop_get(
-            hearth__sched_get((int)(atomic_fetch_add(&l->ctx->rr, 1) % n)));
+        ctx = hearth__io_loop_get(hearth__sched_get((int)(atomic_fetch_add(&l->ctx->rr, 1) % n)));
     e = sock_alloc(ctx, SOCK_CONN);
     if (e == NULL) {
         close(fd); /* table full: refuse this one */
@@ -1218,13 +1212,11 @@ static int sock_queue(hearth_sock_t s, wnode_t *n)
             goto out;
         }
     } while (!atomic_compare_exchange_weak_explicit(&e->wbytes, &old, old + n->len,
-                                                    memory_order_relaxed,
-                                                    memory_order_relaxed));
+                                                    memory_order_relaxed, memory_order_relaxed));
     sock_adopt(e, hearth__current());
     n->next = atomic_load_explicit(&e->wstack, memory_order_relaxed);
     /* release: the node's bytes are visible to the loop's exchange. */
-    while (!atomic_compare_exchange_weak_explicit(&e->wstack, &n->next, n,
-                                                  memory_order_release,
+    while (!atomic_compare_exchange_weak_explicit(&e->wstack, &n->next, n, memory_order_release,
                                                   memory_order_relaxed))
         ;
     sock_kick(e);

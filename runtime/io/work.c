@@ -145,8 +145,7 @@ int hearth_work_submit(int64_t (*fn)(void *arg), void *arg, uint64_t *ref)
     head = atomic_load_explicit(&ctx->jobs, memory_order_relaxed);
     do {
         j->next = head;
-    } while (!atomic_compare_exchange_weak_explicit(&ctx->jobs, &head, j,
-                                                    memory_order_release,
+    } while (!atomic_compare_exchange_weak_explicit(&ctx->jobs, &head, j, memory_order_release,
                                                     memory_order_relaxed));
     hearth__io_loop_kick(ctx);
     return 0;
