@@ -87,10 +87,9 @@ void hearth__io_loop_kick(hearth__io_loop_t *ctx);
 void hearth__io_loop_tick(hearth__io_loop_t *ctx, bool on);
 
 /* tcp.c, called by loop.c on the loop's thread. */
-void hearth__io_tcp_run(hearth__io_loop_t *ctx);  /* reconciles dirty sockets */
-bool hearth__io_tcp_tick(hearth__io_loop_t *ctx); /* watch timer: true if anything changed */
-*anything changed * /
-    void hearth__io_tcp_close_all(hearth__io_loop_t *ctx); /* fini: closes everything */
+void hearth__io_tcp_run(hearth__io_loop_t *ctx);       /* reconciles dirty sockets */
+bool hearth__io_tcp_tick(hearth__io_loop_t *ctx);      /* watch timer: true if anything changed */
+void hearth__io_tcp_close_all(hearth__io_loop_t *ctx); /* fini: closes everything */
 void hearth__io_tcp_init(void);
 void hearth__io_tcp_fini(void); /* after every loop is done: frees the table */
 
