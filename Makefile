@@ -199,7 +199,7 @@ $(PC): hearth.pc.in FORCE
 # hidden internal symbols and a debugger sees one binary.
 $(TEST_BIN): $(TEST_OBJS) $(LIB_A)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(LIB_A) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(APPS_A) $(LIB_A) $(LIBS) $(APPS_LIBS)
 
 $(B)/hearth-bench-runtime: $(BENCH_OBJS) $(LIB_A)
 	$(call say,LD,$@)
@@ -208,6 +208,30 @@ $(B)/hearth-bench-runtime: $(BENCH_OBJS) $(LIB_A)
 $(B)/embed-example: $(EMBED_OBJS) $(LIB_A)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(EMBED_OBJS) $(LIB_A) $(LIBS)
+
+# ---- apps: the chat server's parts -------------------------------------------------------------
+# Every *.c under apps/ (store, http, ...) goes into libhearth-apps.a, which the test
+# binary (and later the server) links before libhearth.a. Apps include each other as
+# "store/store.h" (-Iapps); tests do too. APPS_LIBS: the system libraries apps use.
+
+APPS_SRCS := $(sort $(shell find apps -type f -name '*.c' 2>/dev/null))
+APPS_OBJS := $(call objs,$(APPS_SRCS))
+APPS_A := $(if $(APPS_SRCS),$(B)/libhearth-apps.a)
+APPS_LIBS := -lsqlite3 -lsodium -ljansson
+
+$(APPS_OBJS) $(TEST_OBJS): private EXTRA_CPPFLAGS += -Iapps
+
+ifneq ($(APPS_A),)
+$(APPS_A): $(APPS_OBJS)
+	@mkdir -p $(@D)
+	$(call say,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(TEST_BIN): $(APPS_A)
+endif
+
+-include $(wildcard $(patsubst %.o,%.d,$(APPS_OBJS)))
 
 # ---- install ---------------------------------------------------------------------------------
 
