@@ -296,6 +296,22 @@ static bool find_line(const char *text, const char *needle, char *out, size_t n)
     return true;
 }
 
+/* The line of a failed test's output that best says why, most specific first: an
+ * ASSERT_* (file:line and the values), the runtime's own HEARTH_ASSERT or
+ * out-of-memory message, a sanitizer's one-line summary, an UndefinedBehaviorSanitizer
+ * report without one. */
+static bool find_reason(const char *text, char *out, size_t n)
+{
+    static const char *const needles[] = {
+        ": assertion failed: ", "hearth: ", "SUMMARY: ", ": runtime error: ",
+    };
+
+    for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
+        if (find_line(text, needles[i], out, n))
+            return true;
+    return false;
+}
+
 /* Prints text as "#   " lines: all of it, or its last TAIL_LINES lines. */
 static void print_output(const char *text, bool all)
 {
@@ -340,10 +356,8 @@ static void report(const job_t *job, int status)
     } else if (job->timed_out) {
         snprintf(reason, sizeof(reason), "timed out after %g s",
                  job->deadline - job->start);
-    } else if (find_line(text, ": assertion failed: ", reason, sizeof(reason))) {
-        /* the assertion line names file:line and the values */
-    } else if (find_line(text, "SUMMARY: ", reason, sizeof(reason))) {
-        /* a sanitizer's one-line summary of its report */
+    } else if (find_reason(text, reason, sizeof(reason))) {
+        /* a line of the output says why */
     } else if (WIFSIGNALED(status)) {
         snprintf(reason, sizeof(reason), "killed by %s",
                  signal_name(WTERMSIG(status), sig, sizeof(sig)));
