@@ -98,6 +98,10 @@ store_t *store_thread(void);
 store_t *store_open(const char *data_dir, bool migrate);
 void store_close(store_t *s);
 
+/* The newest migration applied to s's database: 0 and its number in *version, or
+ * STORE_E*. */
+int store_schema_version(store_t *s, int64_t *version);
+
 /* The last database error message of s, for logs. Never NULL. */
 const char *store_errmsg(store_t *s);
 

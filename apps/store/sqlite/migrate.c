@@ -203,3 +203,9 @@ int db_migrate(store_t *s)
     }
     return rc;
 }
+
+int store_schema_version(store_t *s, int64_t *version)
+{
+    return db_one_int(s, db_prep(s, "SELECT coalesce(max(version), 0) FROM schema_migrations"),
+                      version);
+}
