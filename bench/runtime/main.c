@@ -169,6 +169,10 @@ int main(int argc, char **argv)
     err = hearth_start(&cfg);
     if (err)
         bench_fail("hearth_start", err);
+    /* Attach the main thread now: its process then counts in every workload's
+     * baseline process count, which workloads wait to fall back to. */
+    if (hearth_self() == HEARTH_PID_NONE)
+        bench_fail("attach the main thread", HEARTH_ESHUTDOWN);
     ret = workloads[w].fn(&opts, nargs, args);
     if (ret == 2)
         usage();
