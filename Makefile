@@ -217,7 +217,7 @@ $(B)/embed-example: $(EMBED_OBJS) $(LIB_A)
 APPS_SRCS := $(sort $(shell find apps -type f -name '*.c' 2>/dev/null))
 APPS_OBJS := $(call objs,$(APPS_SRCS))
 APPS_A := $(if $(APPS_SRCS),$(B)/libhearth-apps.a)
-APPS_LIBS := -lsqlite3 -lsodium -ljansson
+APPS_LIBS := -lsqlite3 -lsodium -ljansson -lcrypto
 
 $(APPS_OBJS) $(TEST_OBJS): private EXTRA_CPPFLAGS += -Iapps
 
@@ -232,6 +232,35 @@ $(TEST_BIN): $(APPS_A)
 endif
 
 -include $(wildcard $(patsubst %.o,%.d,$(APPS_OBJS)))
+
+# ---- fuzzers (clang's libFuzzer) ------------------------------------------------------------------
+# make fuzz builds build/fuzz/fuzz_* from test/fuzz/fuzz_*.c, each with the few pure
+# sources it drives (no runtime); make fuzz-run runs each for FUZZ_SECONDS on a copy of
+# its seed corpus test/fuzz/corpus/<name>/.
+
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_B := build/fuzz
+FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+              -fno-omit-frame-pointer -D_GNU_SOURCE -Iinclude -Iapps
+FUZZ_SRCS_fuzz_http_request := apps/http/parser.c apps/http/router.c
+FUZZ_SRCS_fuzz_ws_frame := apps/http/ws.c apps/http/parser.c
+FUZZ_LIBS_fuzz_ws_frame := -lcrypto
+FUZZERS := $(patsubst test/fuzz/%.c,$(FUZZ_B)/%,$(wildcard test/fuzz/fuzz_*.c))
+
+.PHONY: fuzz fuzz-run
+fuzz: $(FUZZERS)
+
+$(FUZZ_B)/%: test/fuzz/%.c $(wildcard apps/http/*.c apps/http/*.h)
+	@mkdir -p $(@D)
+	$(call say,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LIBS_$*)
+
+fuzz-run: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); \
+	  mkdir -p $(FUZZ_B)/corpus/$$n; cp -n test/fuzz/corpus/$$n/* $(FUZZ_B)/corpus/$$n/ 2>/dev/null || true; \
+	  echo "fuzz-run: $$n for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_B)/corpus/$$n; done
 
 # ---- install ---------------------------------------------------------------------------------
 

@@ -30,6 +30,9 @@
 enum { PS_HEAD = 0, PS_BODY, PS_CHUNK_SIZE, PS_CHUNK_DATA, PS_CHUNK_CRLF, PS_TRAILER, PS_DONE,
        PS_ERROR };
 
+/* What the chunked body's steps return besides HTTP_PARSE_MORE and HTTP_PARSE_ERROR. */
+#define PROGRESS 2
+
 /* Leading empty lines tolerated before a request line (RFC 9112 2.2). */
 #define MAX_LEADING_CRLF 8
 /* A chunk-size line, extensions included. */
@@ -494,7 +497,7 @@ static int chunk_size_line(http_parser_t *p, char *b, size_t n)
     p->chunk_left = v;
     p->state = v ? PS_CHUNK_DATA : PS_TRAILER;
     p->line = p->scan = p->rpos;
-    return 0;
+    return PROGRESS;
 }
 
 /* Reads the trailer lines (checked, then dropped) up to the empty line. */
@@ -518,7 +521,7 @@ static int chunk_trailer(http_parser_t *p, const char *b, size_t n)
             return fail(p, 431, "trailers too large");
         if (pos - 1 == p->line) {
             p->state = PS_DONE;
-            return 0;
+            return PROGRESS;
         }
         for (size_t k = p->line; k < pos - 1; k++)
             if (!is_vbyte((unsigned char)b[k]))
@@ -527,7 +530,8 @@ static int chunk_trailer(http_parser_t *p, const char *b, size_t n)
     }
 }
 
-/* Decodes as much of a chunked body as is buffered. */
+/* Decodes as much of a chunked body as is buffered. Returns 0 (done or more needed:
+ * the state says which) or HTTP_PARSE_ERROR. */
 static int chunked(http_parser_t *p)
 {
     char *b = p->buf + p->off;
@@ -538,7 +542,7 @@ static int chunked(http_parser_t *p)
         switch (p->state) {
         case PS_CHUNK_SIZE:
             r = chunk_size_line(p, b, n);
-            if (r != 0)
+            if (r != PROGRESS)
                 return r;
             break;
         case PS_CHUNK_DATA:
@@ -565,7 +569,7 @@ static int chunked(http_parser_t *p)
             break;
         case PS_TRAILER:
             r = chunk_trailer(p, b, n);
-            if (r != 0)
+            if (r != PROGRESS)
                 return r;
             break;
         default:

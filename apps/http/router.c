@@ -267,7 +267,7 @@ void http__route(const http_router_t *r, http_request_t *req, bool upgrade, http
             }
         }
     }
-    for (i = 0; r != NULL && best == NULL && i < r->n; i++) {
+    for (i = 0; r != NULL && !(upgrade && best != NULL) && i < r->n; i++) {
         const http_route_t *rt = r->routes[i];
 
         score = path_score(rt, req);

@@ -278,6 +278,8 @@ int ws_decoder_feed(ws_decoder_t *d, uint8_t *data, size_t len, ws_event_fn fn, 
 
     if (d->failed)
         return WS_CLOSE_PROTOCOL;
+    if (!in_buf && len == 0)
+        return 0;
     if (in_buf) {
         /* A partial frame waits: append (bounded: it is at most one frame's header and
          * payload, checked by header(), plus this read). */
