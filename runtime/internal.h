@@ -215,6 +215,9 @@ hearth__proc_t *hearth__proc_alloc(uint8_t kind);
 /* Finishes a spawn by the calling process (or thread): applies HEARTH_SPAWN_LINK /
  * HEARTH_SPAWN_TRAP_EXIT and makes p runnable. */
 void hearth__proc_start(hearth__proc_t *p, unsigned flags);
+/* Takes the list of root processes (spawned by OS threads), oldest first; the
+ * caller frees it. */
+size_t hearth__proc_roots(hearth_pid_t **out);
 /* Gives back a process allocated but never started (spawn failed). */
 void hearth__proc_abort(hearth__proc_t *p);
 

@@ -483,8 +483,49 @@ static void link_both(hearth__proc_t *parent, hearth__proc_t *child)
     pid_list_add(&x->links, &x->nlinks, &x->caplinks, child->pid);
 }
 
+/* Processes spawned by OS threads rather than by processes: the roots of the process
+ * trees, which hearth_stop shuts down one by one in reverse order. */
+static pthread_mutex_t roots_lock = PTHREAD_MUTEX_INITIALIZER;
+static hearth_pid_t *roots;
+static size_t nroots, caproots;
+
+static void root_add(hearth_pid_t pid)
+{
+    pthread_mutex_lock(&roots_lock);
+    if (nroots == caproots) {
+        size_t i, live = 0;
+        /* Drop the dead before growing, so a program that spawns many short-lived
+         * roots does not grow the list forever. */
+        for (i = 0; i < nroots; i++)
+            if (hearth_is_alive(roots[i]))
+                roots[live++] = roots[i];
+        nroots = live;
+        if (nroots * 2 >= caproots) {
+            caproots = caproots ? caproots * 2 : 16;
+            roots = hearth__realloc(roots, caproots * sizeof(*roots));
+        }
+    }
+    roots[nroots++] = pid;
+    pthread_mutex_unlock(&roots_lock);
+}
+
+size_t hearth__proc_roots(hearth_pid_t **out)
+{
+    pthread_mutex_lock(&roots_lock);
+    *out = roots;
+    size_t n = nroots;
+    roots = NULL;
+    nroots = caproots = 0;
+    pthread_mutex_unlock(&roots_lock);
+    return n;
+}
+
 void hearth__proc_start(hearth__proc_t *p, unsigned flags)
 {
+    hearth__proc_t *spawner = hearth__current();
+
+    if (spawner == NULL || spawner->kind == HEARTH_KIND_THREAD)
+        root_add(p->pid);
     if (flags & HEARTH_SPAWN_TRAP_EXIT)
         p->trap_exit = 1;
     if (flags & HEARTH_SPAWN_LINK) {

@@ -489,7 +489,7 @@ int hearth_start(const hearth_config_t *cfg)
     return 0;
 }
 
-static int shutdown_root_cb(hearth__proc_t *p, void *arg)
+static int shutdown_cb(hearth__proc_t *p, void *arg)
 {
     (void)arg;
     if (p->kind != HEARTH_KIND_THREAD)
@@ -555,22 +555,37 @@ static bool wait_settled(uint64_t quiet_ms, uint64_t max_ms)
 int hearth_stop(void)
 {
     hearth__proc_t *self;
+    hearth_pid_t *roots;
+    size_t nroots;
     int i;
 
     if (!atomic_load(&running) || self_sched != NULL)
         return self_sched ? HEARTH_EINVAL : HEARTH_ESHUTDOWN;
 
     /* 1. Orderly: the caller's own process exits with reason shutdown, so supervision
-     * trees it started (linked) shut down in order; unlinked roots get shutdown too. */
+     * trees linked to it shut down in order. */
     self = hearth__current();
     if (self && self->kind == HEARTH_KIND_THREAD) {
         hearth__set_current(NULL);
         hearth__proc_exit(self, HEARTH_SHUTDOWN);
     }
-    if (!wait_settled(20, 5000)) {
-        /* 2. Everything still running is asked to shut down, then, after a grace
-         * period, killed. */
-        hearth__proc_foreach(shutdown_root_cb, NULL);
+    /* 2. The other roots (processes that OS threads spawned), newest first, one at a
+     * time, as a supervisor stops its children: shutdown, then kill after a grace. */
+    nroots = hearth__proc_roots(&roots);
+    while (nroots-- > 0) {
+        hearth_pid_t pid = roots[nroots];
+        uint64_t deadline = hearth_now_ms() + 5000;
+        if (hearth_exit_signal(pid, HEARTH_SHUTDOWN) != 0)
+            continue;
+        while (hearth_is_alive(pid) && hearth_now_ms() < deadline)
+            usleep(500);
+        if (hearth_is_alive(pid))
+            hearth_exit_signal(pid, HEARTH_KILL);
+    }
+    hearth__free(roots);
+    /* 3. Whatever is left: shutdown to all, then kill after a grace period. */
+    if (!wait_settled(20, 2000)) {
+        hearth__proc_foreach(shutdown_cb, NULL);
         if (!wait_settled(200, 2000)) {
             hearth__proc_foreach(kill_cb, NULL);
             wait_processes_gone(10000);

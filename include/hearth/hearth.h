@@ -46,7 +46,9 @@ extern "C" {
 #define HEARTH_ETIMEDOUT (-110) /**< timed out */
 #define HEARTH_ECANCELED (-125) /**< canceled */
 
-/** A static description of err ("no such process", ...). Never NULL. */
+/** A static description of err ("no such process", ...). Never NULL. Functions
+ * that reach the operating system may also return other negative errno values
+ * (-EADDRINUSE from a listen, say); this describes those too. */
 HEARTH_EXTERN const char *hearth_strerror(int err);
 
 /* ---- pids and reasons ---------------------------------------------------- */
@@ -154,8 +156,9 @@ HEARTH_EXTERN size_t hearth_send_shared(const hearth_pid_t *to, size_t n, uint32
  * handle: called once per message. The message belongs to the runtime and is freed
  * after the call unless kept (hearth_msg_keep) or sent on. Return 0 to go on,
  * HEARTH_STOP to exit normally, or a negative code to crash with that reason.
- * terminate (optional): called once when the process exits, for any reason but
- * a kill; frees the state. */
+ * terminate (optional): called once when the process exits, whatever the reason
+ * (a kill included: it is the one place to free the state), on the thread the
+ * process last ran on. */
 typedef struct hearth_actor {
     const char *name;
     int (*init)(void **state, void *arg);
@@ -370,9 +373,11 @@ typedef struct hearth_config {
 
 /** Starts the runtime with cfg (NULL: defaults). HEARTH_EBUSY if already running. */
 HEARTH_EXTERN int hearth_start(const hearth_config_t *cfg);
-/** Kills every process (exit signal HEARTH_SHUTDOWN to supervisors' trees first,
- * in reverse spawn order of the top-level ones, then kill), joins the schedulers
- * and frees everything. Call from a non-runtime thread. */
+/** Stops the runtime: the calling thread's own process exits with reason
+ * HEARTH_SHUTDOWN (so trees linked to it stop in order); then each process that an
+ * OS thread spawned (the roots), newest first, gets an exit signal HEARTH_SHUTDOWN
+ * and up to 5 s to go before a kill; then anything left is shut down and killed.
+ * Joins the schedulers and frees everything. Call from a non-runtime thread. */
 HEARTH_EXTERN int hearth_stop(void);
 /** Waits until pid exits (from a non-runtime thread); its reason in *reason. */
 HEARTH_EXTERN int hearth_wait(hearth_pid_t pid, int64_t timeout_ms, hearth_reason_t *reason);
