@@ -93,7 +93,8 @@ TEST_IMPL(store_channels)
     json_decref(c);
     json_decref(params);
     params = json_pack("{s:I}", "parent_id", (json_int_t)cat_id);
-    ASSERT_EQ(STORE_EINVAL, store_channel_modify(s, cat_id, params, NULL)); /* a category's parent */
+    ASSERT_EQ(STORE_EINVAL,
+              store_channel_modify(s, cat_id, params, NULL)); /* a category's parent */
     json_decref(params);
     params = json_pack("{s:i}", "user_limit", 100);
     ASSERT_EQ(STORE_EINVAL, store_channel_modify(s, jid(voice, "id"), params, NULL));

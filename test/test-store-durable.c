@@ -105,7 +105,7 @@ TEST_IMPL(store_durability)
     return 0;
 }
 
-/* ---- concurrency ------------------------------------------------------------------------------- */
+/* ---- concurrency ----------------------------------------------------------------------------- */
 
 #define CONC_THREADS 4
 #define CONC_PER_THREAD 300
@@ -157,7 +157,7 @@ TEST_IMPL(store_concurrency)
     pthread_t th[CONC_THREADS];
     conc_t *c;
     uint64_t owner, channel, before;
-    char dir[64], name[16];
+    char dir[64], name[24];
     json_t *list;
     size_t seen;
     store_t *s;
@@ -205,7 +205,7 @@ TEST_IMPL(store_concurrency)
     return 0;
 }
 
-/* ---- jobs from processes ------------------------------------------------------------------------ */
+/* ---- jobs from processes --------------------------------------------------------------------- */
 
 #define T_RESULT 0x5701u
 

@@ -23,7 +23,7 @@ static void fx_close(fixture_t *f)
     ts_close(f->s, f->dir);
 }
 
-/* ---- messages ---------------------------------------------------------------------------------- */
+/* ---- messages -------------------------------------------------------------------------------- */
 
 TEST_IMPL(store_message_create_get)
 {
@@ -254,11 +254,13 @@ TEST_IMPL(store_message_pagination)
     ASSERT_OK(store_message_list(f.s, f.channel, &(store_page_t){.limit = 100}, 0, &list));
     check_page(list, ids, N - 1, 100);
     json_decref(list);
-    ASSERT_EQ(STORE_EINVAL, store_message_list(f.s, f.channel, &(store_page_t){.limit = 101}, 0, &list));
-    ASSERT_EQ(STORE_EINVAL, store_message_list(f.s, f.channel, &(store_page_t){.limit = -1}, 0, &list));
-    ASSERT_EQ(STORE_EINVAL, store_message_list(f.s, f.channel,
-                                               &(store_page_t){.before = ids[5], .after = ids[1]},
-                                               0, &list));
+    ASSERT_EQ(STORE_EINVAL,
+              store_message_list(f.s, f.channel, &(store_page_t){.limit = 101}, 0, &list));
+    ASSERT_EQ(STORE_EINVAL,
+              store_message_list(f.s, f.channel, &(store_page_t){.limit = -1}, 0, &list));
+    ASSERT_EQ(STORE_EINVAL,
+              store_message_list(f.s, f.channel, &(store_page_t){.before = ids[5], .after = ids[1]},
+                                 0, &list));
     ASSERT_EQ(STORE_ENOTFOUND, store_message_list(f.s, 999, NULL, 0, &list));
 
     /* before: the ones just older, newest first; paging back reaches every message once. */
@@ -269,8 +271,8 @@ TEST_IMPL(store_message_pagination)
     before = 0;
     seen = 0;
     for (;;) {
-        ASSERT_OK(store_message_list(f.s, f.channel, &(store_page_t){.before = before, .limit = 100},
-                                     0, &list));
+        ASSERT_OK(store_message_list(f.s, f.channel,
+                                     &(store_page_t){.before = before, .limit = 100}, 0, &list));
         if (json_array_size(list) == 0) {
             json_decref(list);
             break;
@@ -286,12 +288,12 @@ TEST_IMPL(store_message_pagination)
     json_decref(list);
 
     /* after: the ones just newer (the oldest after it), still newest first. */
-    ASSERT_OK(store_message_list(f.s, f.channel, &(store_page_t){.after = ids[100], .limit = 10},
-                                 0, &list));
+    ASSERT_OK(store_message_list(f.s, f.channel, &(store_page_t){.after = ids[100], .limit = 10}, 0,
+                                 &list));
     check_page(list, ids, 110, 10);
     json_decref(list);
-    ASSERT_OK(store_message_list(f.s, f.channel, &(store_page_t){.after = ids[245], .limit = 10},
-                                 0, &list));
+    ASSERT_OK(store_message_list(f.s, f.channel, &(store_page_t){.after = ids[245], .limit = 10}, 0,
+                                 &list));
     check_page(list, ids, N - 1, 4);
     json_decref(list);
     ASSERT_OK(store_message_list(f.s, f.channel, &(store_page_t){.after = ids[N - 1]}, 0, &list));
@@ -299,20 +301,20 @@ TEST_IMPL(store_message_pagination)
     json_decref(list);
 
     /* around: centered on the message, which is included. */
-    ASSERT_OK(store_message_list(f.s, f.channel, &(store_page_t){.around = ids[100], .limit = 5},
-                                 0, &list));
+    ASSERT_OK(store_message_list(f.s, f.channel, &(store_page_t){.around = ids[100], .limit = 5}, 0,
+                                 &list));
     check_page(list, ids, 102, 5);
     json_decref(list);
-    ASSERT_OK(store_message_list(f.s, f.channel, &(store_page_t){.around = ids[100], .limit = 1},
-                                 0, &list));
+    ASSERT_OK(store_message_list(f.s, f.channel, &(store_page_t){.around = ids[100], .limit = 1}, 0,
+                                 &list));
     check_page(list, ids, 100, 1);
     json_decref(list);
     ASSERT_OK(store_message_list(f.s, f.channel, &(store_page_t){.around = ids[100], .limit = 100},
                                  0, &list));
     check_page(list, ids, 150, 100);
     json_decref(list);
-    ASSERT_OK(store_message_list(f.s, f.channel, &(store_page_t){.around = ids[1], .limit = 10},
-                                 0, &list));
+    ASSERT_OK(store_message_list(f.s, f.channel, &(store_page_t){.around = ids[1], .limit = 10}, 0,
+                                 &list));
     check_page(list, ids, 6, 7); /* 5 newer, then ids[1] and ids[0]: the channel's start */
     json_decref(list);
     ASSERT_OK(store_message_list(f.s, f.channel, &(store_page_t){.around = ids[N - 1], .limit = 10},
@@ -401,7 +403,7 @@ TEST_IMPL(store_message_edit_delete)
     return 0;
 }
 
-/* ---- reactions ---------------------------------------------------------------------------------- */
+/* ---- reactions ------------------------------------------------------------------------------- */
 
 TEST_IMPL(store_reactions)
 {
@@ -512,7 +514,7 @@ TEST_IMPL(store_reactions)
     return 0;
 }
 
-/* ---- invites ------------------------------------------------------------------------------------- */
+/* ---- invites --------------------------------------------------------------------------------- */
 
 TEST_IMPL(store_invites)
 {

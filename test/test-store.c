@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- snowflakes ---------------------------------------------------------------------------- */
+/* ---- snowflakes ------------------------------------------------------------------------------ */
 
 /* Unix time in milliseconds. */
 static int64_t now_ms_wall(void)
@@ -111,7 +111,7 @@ TEST_IMPL(store_timestamp_format)
     return 0;
 }
 
-/* ---- setup -------------------------------------------------------------------------------- */
+/* ---- setup ----------------------------------------------------------------------------------- */
 
 TEST_IMPL(store_migrations)
 {
@@ -188,7 +188,7 @@ TEST_IMPL(store_thread_connections)
     return 0;
 }
 
-/* ---- users, login, tokens --------------------------------------------------------------------- */
+/* ---- users, login, tokens -------------------------------------------------------------------- */
 
 TEST_IMPL(store_user_create_get)
 {
@@ -452,7 +452,7 @@ TEST_IMPL(store_applications)
     return 0;
 }
 
-/* ---- guilds ----------------------------------------------------------------------------------- */
+/* ---- guilds ---------------------------------------------------------------------------------- */
 
 TEST_IMPL(store_guild_create_get)
 {
@@ -674,7 +674,7 @@ TEST_IMPL(store_user_guilds)
     return 0;
 }
 
-/* ---- members and roles ------------------------------------------------------------------------ */
+/* ---- members and roles ----------------------------------------------------------------------- */
 
 TEST_IMPL(store_members)
 {
@@ -790,8 +790,8 @@ TEST_IMPL(store_roles)
     ASSERT_STR_EQ("0", js(r, "permissions"));
     ASSERT_EQ(1, ji(r, "position"));
     json_decref(r);
-    params = json_pack("{s:s, s:s, s:i, s:b, s:b}", "name", "Admins", "permissions", "1099511627775",
-                       "color", 0xff0000, "hoist", 1, "mentionable", 1);
+    params = json_pack("{s:s, s:s, s:i, s:b, s:b}", "name", "Admins", "permissions",
+                       "1099511627775", "color", 0xff0000, "hoist", 1, "mentionable", 1);
     ASSERT_OK(store_role_create(s, gid, params, &r));
     json_decref(params);
     r2 = jid(r, "id");
@@ -853,7 +853,7 @@ TEST_IMPL(store_roles)
     return 0;
 }
 
-/* ---- presence, bulk ----------------------------------------------------------------------------- */
+/* ---- presence, bulk -------------------------------------------------------------------------- */
 
 TEST_IMPL(store_presence)
 {
@@ -886,7 +886,7 @@ TEST_IMPL(store_presence)
 
 TEST_IMPL(store_bulk_members)
 {
-    char (*tokens)[STORE_TOKEN_SIZE];
+    char(*tokens)[STORE_TOKEN_SIZE];
     size_t n = test_scaled(2000), i;
     uint64_t owner, gid, *ids, got;
     json_t *list, *g;
@@ -921,7 +921,8 @@ TEST_IMPL(store_bulk_members)
     /* All or nothing: a name taken midway leaves no user of the batch behind. */
     ts_user(s, "again_3");
     ASSERT_EQ(STORE_EEXIST, store_bulk_members(s, gid, "again_", 5, tokens, NULL));
-    ASSERT_OK(store_member_list(s, gid, &(store_page_t){.limit = 1000, .after = ids[n - 1]}, &list));
+    ASSERT_OK(
+        store_member_list(s, gid, &(store_page_t){.limit = 1000, .after = ids[n - 1]}, &list));
     ASSERT_EQ(0, json_array_size(list));
     json_decref(list);
     ASSERT_EQ(STORE_ENOTFOUND, store_bulk_members(s, gid + 1, "x_", 5, tokens, NULL));

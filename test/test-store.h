@@ -58,7 +58,7 @@ static inline void ts_close(store_t *s, const char *dir)
     ts_rmdir(dir);
 }
 
-/* ---- JSON fields ------------------------------------------------------------------------- */
+/* ---- JSON fields ----------------------------------------------------------------------------- */
 
 static inline const char *js(const json_t *o, const char *key)
 {
@@ -86,7 +86,7 @@ static inline uint64_t jid(const json_t *o, const char *key)
     return id;
 }
 
-/* ---- fixtures ------------------------------------------------------------------------------- */
+/* ---- fixtures -------------------------------------------------------------------------------- */
 
 /* A user without a password (fast: no Argon2id). Returns the id. */
 static inline uint64_t ts_user(store_t *s, const char *name)

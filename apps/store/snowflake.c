@@ -54,7 +54,8 @@ uint64_t snowflake_next(void)
 
 void snowflake_set_ids(unsigned worker, unsigned process)
 {
-    atomic_store_explicit(&node_bits, (uint64_t)(worker & 31) << 17 | (uint64_t)(process & 31) << 12,
+    atomic_store_explicit(&node_bits,
+                          (uint64_t)(worker & 31) << 17 | (uint64_t)(process & 31) << 12,
                           memory_order_relaxed);
 }
 

@@ -48,27 +48,27 @@
 extern "C" {
 #endif
 
-/* ---- errors -------------------------------------------------------------------------- */
+/* ---- errors ---------------------------------------------------------------------------------- */
 
 /* Negative errno values, like the runtime's HEARTH_E* codes, so one strerror table
  * serves both and a job's result passes through HEARTH_MSG_WORK_DONE unchanged. */
 enum {
-    STORE_UNCHANGED = 1,   /* success, but nothing was changed (already there) */
-    STORE_EPERM = -1,      /* not allowed (the owner leaving their guild, ...) */
-    STORE_ENOTFOUND = -2,  /* no such user, guild, channel, message, invite, ... */
-    STORE_EIO = -5,        /* the database failed (see store_errmsg) */
-    STORE_EAUTH = -13,     /* wrong login or password, unknown token */
-    STORE_EBUSY = -16,     /* the database stayed locked past the busy timeout */
-    STORE_EEXIST = -17,    /* already exists (email or username taken, ...) */
-    STORE_EINVAL = -22,    /* invalid argument (too long, wrong type, bad limit, ...) */
-    STORE_ELIMIT = -28,    /* a limit is reached (group DM recipients, ...) */
-    STORE_EEXPIRED = -62,  /* the invite expired or is used up */
+    STORE_UNCHANGED = 1,  /* success, but nothing was changed (already there) */
+    STORE_EPERM = -1,     /* not allowed (the owner leaving their guild, ...) */
+    STORE_ENOTFOUND = -2, /* no such user, guild, channel, message, invite, ... */
+    STORE_EIO = -5,       /* the database failed (see store_errmsg) */
+    STORE_EAUTH = -13,    /* wrong login or password, unknown token */
+    STORE_EBUSY = -16,    /* the database stayed locked past the busy timeout */
+    STORE_EEXIST = -17,   /* already exists (email or username taken, ...) */
+    STORE_EINVAL = -22,   /* invalid argument (too long, wrong type, bad limit, ...) */
+    STORE_ELIMIT = -28,   /* a limit is reached (group DM recipients, ...) */
+    STORE_EEXPIRED = -62, /* the invite expired or is used up */
 };
 
 /* A static description of a STORE_* code ("not found", ...). Never NULL. */
 const char *store_strerror(int err);
 
-/* ---- setup and connections ------------------------------------------------------------ */
+/* ---- setup and connections ------------------------------------------------------------------- */
 
 typedef struct store store_t;
 
@@ -113,7 +113,7 @@ int store_tx_begin(store_t *s);
 int store_tx_commit(store_t *s);
 void store_tx_rollback(store_t *s);
 
-/* ---- running jobs from processes ------------------------------------------------------- */
+/* ---- running jobs from processes ------------------------------------------------------------- */
 
 typedef int64_t (*store_job_fn)(store_t *s, void *arg);
 
@@ -130,7 +130,7 @@ int store_call(store_job_fn job, void *arg);
  * stay valid until then. Returns 0 or a HEARTH_E* code (then the job never runs). */
 int store_submit(store_job_fn job, void *arg, uint64_t *ref);
 
-/* ---- conventions ---------------------------------------------------------------------- */
+/* ---- conventions ----------------------------------------------------------------------------- */
 
 /* Tokens: "<base64url user id>.<base64url time>.<random>"; at most this long, NUL
  * included. Only a hash of a token is stored: a token is shown once, when made. */
@@ -161,7 +161,7 @@ typedef struct store_page {
  * messages, send polls, use external apps: Discord's default set today. */
 #define STORE_PERM_EVERYONE_DEFAULT 2248473465835073ULL
 
-/* ---- users, login, tokens -------------------------------------------------------------- */
+/* ---- users, login, tokens -------------------------------------------------------------------- */
 
 typedef struct store_user_new {
     const char *username;    /* 2..32 characters, unique among people (not bots) */
@@ -206,7 +206,7 @@ int store_token_lookup(store_t *s, const char *token, uint64_t *user_id, bool *b
 int store_token_revoke(store_t *s, const char *token);
 int store_token_revoke_user(store_t *s, uint64_t user_id);
 
-/* ---- applications and bots ----------------------------------------------------------- */
+/* ---- applications and bots ------------------------------------------------------------------- */
 
 /* Creates an application owned by owner_id. params: name (1..128, required),
  * description. Returns 0 and the application object, STORE_ENOTFOUND (owner) or
@@ -224,7 +224,7 @@ int store_app_bot_create(store_t *s, uint64_t app_id, char token[STORE_TOKEN_SIZ
 /* Revokes the bot's tokens and makes a new one. 0, STORE_ENOTFOUND (no app or no bot). */
 int store_app_bot_reset_token(store_t *s, uint64_t app_id, char token[STORE_TOKEN_SIZE]);
 
-/* ---- guilds ------------------------------------------------------------------------------ */
+/* ---- guilds ---------------------------------------------------------------------------------- */
 
 /* Creates a guild owned by owner_id: params name (2..100, required), icon,
  * description. It gets the @everyone role (id = the guild's id, permissions
@@ -259,7 +259,7 @@ int store_user_guilds(store_t *s, uint64_t user_id, const store_page_t *pg, json
  * object without roles plus member_count. */
 int store_guild_list(store_t *s, const store_page_t *pg, json_t **out);
 
-/* ---- members ------------------------------------------------------------------------------ */
+/* ---- members --------------------------------------------------------------------------------- */
 
 /* Adds user_id to the guild. Returns 0 and the member (user, nick, roles, joined_at,
  * ...), STORE_UNCHANGED and the member if already one, STORE_ENOTFOUND (guild or
@@ -282,7 +282,7 @@ int store_member_role_remove(store_t *s, uint64_t guild_id, uint64_t user_id, ui
 /* Whether user_id is a member: 0 yes, STORE_ENOTFOUND no. */
 int store_member_check(store_t *s, uint64_t guild_id, uint64_t user_id);
 
-/* ---- roles ------------------------------------------------------------------------------------ */
+/* ---- roles ----------------------------------------------------------------------------------- */
 
 /* Creates a role: params name (default "new role", at most 100), permissions (decimal
  * string), color, hoist, mentionable, icon, unicode_emoji. It goes to position 1 (just
@@ -301,7 +301,7 @@ int store_role_delete(store_t *s, uint64_t guild_id, uint64_t role_id);
 int store_role_list(store_t *s, uint64_t guild_id, json_t **out);
 int store_role_get(store_t *s, uint64_t guild_id, uint64_t role_id, json_t **out);
 
-/* ---- channels ------------------------------------------------------------------------------- */
+/* ---- channels -------------------------------------------------------------------------------- */
 
 #define STORE_CHANNEL_TEXT 0
 #define STORE_CHANNEL_DM 1
@@ -358,28 +358,28 @@ int store_user_dms(store_t *s, uint64_t user_id, json_t **out);
  * (may be NULL), STORE_ENOTFOUND (no channel), STORE_EPERM (not in it). */
 int store_channel_access(store_t *s, uint64_t channel_id, uint64_t user_id, uint64_t *guild_id);
 
-/* ---- messages ------------------------------------------------------------------------------- */
+/* ---- messages -------------------------------------------------------------------------------- */
 
 #define STORE_CONTENT_MAX 2000 /* characters (code points) */
 
 typedef struct store_message_new {
-    uint64_t id;               /* 0: a new snowflake */
+    uint64_t id; /* 0: a new snowflake */
     uint64_t channel_id;
     uint64_t author_id;
-    const char *content;       /* UTF-8, at most STORE_CONTENT_MAX characters; NULL = "" */
-    const char *nonce;         /* or NULL; at most 25 bytes */
-    bool enforce_nonce;        /* dedupe: same author, channel and nonce within minutes */
+    const char *content; /* UTF-8, at most STORE_CONTENT_MAX characters; NULL = "" */
+    const char *nonce;   /* or NULL; at most 25 bytes */
+    bool enforce_nonce;  /* dedupe: same author, channel and nonce within minutes */
     bool tts;
     uint32_t flags;
-    uint64_t reply_to;         /* message_reference.message_id, or 0 */
-    bool reply_optional;       /* false: an unknown reply_to fails (fail_if_not_exists) */
-    const uint64_t *mentions;  /* user ids the caller parsed out of content */
+    uint64_t reply_to;        /* message_reference.message_id, or 0 */
+    bool reply_optional;      /* false: an unknown reply_to fails (fail_if_not_exists) */
+    const uint64_t *mentions; /* user ids the caller parsed out of content */
     size_t nmentions;
     const uint64_t *mention_roles;
     size_t nmention_roles;
     bool mention_everyone;
-    const json_t *embeds;      /* an array stored as given, or NULL */
-    const json_t *components;  /* an array stored as given, or NULL */
+    const json_t *embeds;     /* an array stored as given, or NULL */
+    const json_t *components; /* an array stored as given, or NULL */
 } store_message_new_t;
 
 /* Creates a message and sets the channel's last_message_id. With a nonce and
@@ -431,10 +431,9 @@ int store_message_bulk_delete(store_t *s, uint64_t channel_id, const uint64_t *i
                               size_t *deleted);
 
 /* Who wrote a message: 0 and the author in *author_id, or STORE_ENOTFOUND. */
-int store_message_author(store_t *s, uint64_t channel_id, uint64_t message_id,
-                         uint64_t *author_id);
+int store_message_author(store_t *s, uint64_t channel_id, uint64_t message_id, uint64_t *author_id);
 
-/* ---- reactions ----------------------------------------------------------------------------------- */
+/* ---- reactions ------------------------------------------------------------------------------- */
 
 /* An emoji as a reaction: unicode (id 0, name the emoji itself) or custom (id, with
  * name). Identity is the id for custom emoji and the name for unicode ones. */
@@ -464,13 +463,13 @@ int store_reaction_users(store_t *s, uint64_t channel_id, uint64_t message_id,
 int store_reaction_delete_all(store_t *s, uint64_t channel_id, uint64_t message_id,
                               const store_emoji_t *e);
 
-/* ---- invites ------------------------------------------------------------------------------ */
+/* ---- invites --------------------------------------------------------------------------------- */
 
 typedef struct store_invite_new {
     uint64_t channel_id; /* a guild channel */
     uint64_t inviter_id;
-    int64_t max_age;     /* seconds, 0..604800; 0: never expires */
-    int64_t max_uses;    /* 0..100; 0: unlimited */
+    int64_t max_age;  /* seconds, 0..604800; 0: never expires */
+    int64_t max_uses; /* 0..100; 0: unlimited */
     bool temporary;
 } store_invite_new_t;
 
@@ -490,16 +489,16 @@ int store_invite_delete(store_t *s, const char *code, json_t **out);
 int store_invite_list_guild(store_t *s, uint64_t guild_id, json_t **out);
 int store_invite_list_channel(store_t *s, uint64_t channel_id, json_t **out);
 
-/* ---- presence ---------------------------------------------------------------------------------- */
+/* ---- presence -------------------------------------------------------------------------------- */
 
 /* Records user_id's status ("online", "idle", "dnd", "offline"; at most 15 bytes),
  * activities (an array, or NULL) and when it was last seen (Unix ms). */
-int store_presence_set(store_t *s, uint64_t user_id, const char *status,
-                       const json_t *activities, int64_t last_seen_ms);
+int store_presence_set(store_t *s, uint64_t user_id, const char *status, const json_t *activities,
+                       int64_t last_seen_ms);
 /* {"user_id", "status", "activities", "last_seen"}; STORE_ENOTFOUND if never set. */
 int store_presence_get(store_t *s, uint64_t user_id, json_t **out);
 
-/* ---- bulk (admin) ------------------------------------------------------------------------------ */
+/* ---- bulk (admin) ---------------------------------------------------------------------------- */
 
 /* Creates n users named "<prefix><i>" (i from 1), with no password, as members of
  * guild_id, each with a token, in one transaction: all or nothing. tokens (n slots)

@@ -12,9 +12,9 @@
 
 #define GUILD_CHANNELS_MAX 500
 
-#define CHANNEL_SELECT                                                                         \
-    "SELECT id, guild_id, type, name, topic, position, parent_id, nsfw, bitrate, user_limit, " \
-    "rate_limit_per_user, permission_overwrites, last_message_id, owner_id, icon, flags "      \
+#define CHANNEL_SELECT                                                                             \
+    "SELECT id, guild_id, type, name, topic, position, parent_id, nsfw, bitrate, user_limit, "     \
+    "rate_limit_per_user, permission_overwrites, last_message_id, owner_id, icon, flags "          \
     "FROM channels"
 
 /* The recipients of a DM or group DM as user objects, leaving out viewer unless that
@@ -297,8 +297,8 @@ int store_channel_modify(store_t *s, uint64_t channel_id, const json_t *params, 
                 rc = STORE_EINVAL;
         }
         if (rc == 0)
-            rc = db_apply(s, "channels", "id = ?1", channel_id, 0, channel_fields,
-                          NCHANNEL_FIELDS, params);
+            rc = db_apply(s, "channels", "id = ?1", channel_id, 0, channel_fields, NCHANNEL_FIELDS,
+                          params);
     }
 out:
     rc = db_end(s, rc);
@@ -390,12 +390,13 @@ int store_channel_positions(store_t *s, uint64_t guild_id, const json_t *list, j
     return store_channel_list(s, guild_id, out);
 }
 
-/* ---- DMs ---------------------------------------------------------------------------------------- */
+/* ---- DMs ------------------------------------------------------------------------------------- */
 
 static int recipient_insert(store_t *s, uint64_t channel_id, uint64_t user_id)
 {
-    return db_run_id2(s, "INSERT OR IGNORE INTO channel_recipients (channel_id, user_id)"
-                         " VALUES (?1, ?2)",
+    return db_run_id2(s,
+                      "INSERT OR IGNORE INTO channel_recipients (channel_id, user_id)"
+                      " VALUES (?1, ?2)",
                       channel_id, user_id);
 }
 
@@ -605,7 +606,8 @@ int store_channel_access(store_t *s, uint64_t channel_id, uint64_t user_id, uint
     if (gid != 0)
         rc = store_member_check(s, gid, user_id);
     else
-        rc = db_exists2(s, "SELECT 1 FROM channel_recipients WHERE channel_id = ?1 AND user_id = ?2",
-                        channel_id, user_id);
+        rc =
+            db_exists2(s, "SELECT 1 FROM channel_recipients WHERE channel_id = ?1 AND user_id = ?2",
+                       channel_id, user_id);
     return rc == STORE_ENOTFOUND ? STORE_EPERM : rc;
 }

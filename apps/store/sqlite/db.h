@@ -27,9 +27,9 @@
 
 struct store {
     sqlite3 *db;
-    int tx_depth;      /* open store_tx_begin levels: 0 none, 1 BEGIN, >1 savepoints */
-    uint64_t gen;      /* store_init generation (thread connections), 0 otherwise */
-    store_t *next;     /* the list of thread connections (store.c) */
+    int tx_depth;  /* open store_tx_begin levels: 0 none, 1 BEGIN, >1 savepoints */
+    uint64_t gen;  /* store_init generation (thread connections), 0 otherwise */
+    store_t *next; /* the list of thread connections (store.c) */
     char errmsg[256];
     struct {
         const char *sql;
@@ -37,7 +37,7 @@ struct store {
     } cache[DB_CACHE_SIZE];
 };
 
-/* ---- db.c ------------------------------------------------------------------------------- */
+/* ---- db.c ------------------------------------------------------------------------------------ */
 
 /* Opens path (creating it) with the store's pragmas. Returns NULL on error, reported
  * on stderr. */
@@ -87,25 +87,25 @@ int db_end(store_t *s, int err);
 /* Unix time in milliseconds. */
 int64_t db_now_ms(void);
 
-/* ---- migrate.c ------------------------------------------------------------------------------ */
+/* ---- migrate.c ------------------------------------------------------------------------------- */
 
 /* Applies the pending migrations of the migrations directory (found as store_init
  * says). 0 or STORE_EIO (reported on stderr). */
 int db_migrate(store_t *s);
 
-/* ---- util.c: JSON out ------------------------------------------------------------------------------ */
+/* ---- util.c: JSON out ------------------------------------------------------------------------ */
 
 /* JSON values; each returns a new reference. */
-json_t *j_id(uint64_t id);                   /* "123" or null for 0 */
-json_t *j_str(const char *s);                /* string or null */
-json_t *j_time(int64_t ms);                  /* ISO 8601 */
-json_t *j_col_id(sqlite3_stmt *st, int i);   /* "123" or null */
-json_t *j_col_str(sqlite3_stmt *st, int i);  /* string or null */
+json_t *j_id(uint64_t id);                  /* "123" or null for 0 */
+json_t *j_str(const char *s);               /* string or null */
+json_t *j_time(int64_t ms);                 /* ISO 8601 */
+json_t *j_col_id(sqlite3_stmt *st, int i);  /* "123" or null */
+json_t *j_col_str(sqlite3_stmt *st, int i); /* string or null */
 json_t *j_col_bool(sqlite3_stmt *st, int i);
-json_t *j_col_int(sqlite3_stmt *st, int i);  /* integer or null */
-json_t *j_col_time(sqlite3_stmt *st, int i); /* ISO 8601 or null */
+json_t *j_col_int(sqlite3_stmt *st, int i);                    /* integer or null */
+json_t *j_col_time(sqlite3_stmt *st, int i);                   /* ISO 8601 or null */
 json_t *j_col_json(sqlite3_stmt *st, int i, bool empty_array); /* parsed, or [] / null */
-json_t *j_col_perm(sqlite3_stmt *st, int i); /* permissions as a decimal string */
+json_t *j_col_perm(sqlite3_stmt *st, int i);                   /* permissions as a decimal string */
 /* An array of id strings from a comma-separated id list column (group_concat). */
 json_t *j_col_idlist(sqlite3_stmt *st, int i);
 /* An array of id strings. */
@@ -119,7 +119,7 @@ json_t *j_user(sqlite3_stmt *st, int i);
 /* The user object of id from the database; NULL if there is none. */
 json_t *j_user_get(store_t *s, uint64_t id);
 
-/* ---- helpers across tables ------------------------------------------------------------------ */
+/* ---- helpers across tables ------------------------------------------------------------------- */
 
 /* members.c: inserts a member row (STORE_EEXIST if there is one); the member object
  * (NULL if none); every member of a guild, by user id. */
@@ -131,7 +131,7 @@ json_t *db_roles_json(store_t *s, uint64_t guild_id);
 /* reactions.c: the message's reactions array relative to viewer, or NULL if none. */
 json_t *db_reactions_json(store_t *s, uint64_t message_id, uint64_t viewer);
 
-/* ---- util.c: params in ------------------------------------------------------------------------------ */
+/* ---- util.c: params in ----------------------------------------------------------------------- */
 
 /* Kinds of fields for db_apply. */
 typedef enum {
@@ -154,8 +154,8 @@ typedef struct field {
 
 /* Checks every member of params that fields name (other members are ignored), then
  * sets the present ones with one "UPDATE table SET ... WHERE where" (where holds
- * ?1 and maybe ?2, bound to key and key2). Returns 0 (also when nothing was present), STORE_EINVAL (a
- * field of the wrong type or out of range), or STORE_E*. The row must exist. */
+ * ?1 and maybe ?2, bound to key and key2). Returns 0 (also when nothing was present), STORE_EINVAL
+ * (a field of the wrong type or out of range), or STORE_E*. The row must exist. */
 int db_apply(store_t *s, const char *table, const char *where, uint64_t key, uint64_t key2,
              const field_t *fields, size_t nfields, const json_t *params);
 

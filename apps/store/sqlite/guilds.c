@@ -11,11 +11,11 @@
 
 #define ROLES_MAX 250
 
-/* ---- JSON ----------------------------------------------------------------------------------- */
+/* ---- JSON ------------------------------------------------------------------------------------ */
 
-#define GUILD_COLS                                                                             \
-    "g.id, g.name, g.icon, g.banner, g.splash, g.description, g.owner_id, "                    \
-    "g.system_channel_id, g.afk_channel_id, g.afk_timeout, g.verification_level, "            \
+#define GUILD_COLS                                                                                 \
+    "g.id, g.name, g.icon, g.banner, g.splash, g.description, g.owner_id, "                        \
+    "g.system_channel_id, g.afk_channel_id, g.afk_timeout, g.verification_level, "                 \
     "g.default_message_notifications, g.explicit_content_filter, g.preferred_locale"
 
 /* The guild object (without roles) from GUILD_COLS at column 0. */
@@ -63,8 +63,8 @@ static json_t *guild_json(sqlite3_stmt *st)
     return g;
 }
 
-#define ROLE_SELECT                                                                            \
-    "SELECT id, name, color, hoist, icon, unicode_emoji, position, permissions, managed, "     \
+#define ROLE_SELECT                                                                                \
+    "SELECT id, name, color, hoist, icon, unicode_emoji, position, permissions, managed, "         \
     "mentionable FROM roles"
 
 static json_t *role_json(sqlite3_stmt *st)
@@ -107,7 +107,7 @@ json_t *db_roles_json(store_t *s, uint64_t guild_id)
     return a;
 }
 
-/* ---- guilds ----------------------------------------------------------------------------------- */
+/* ---- guilds ---------------------------------------------------------------------------------- */
 
 static const field_t guild_fields[] = {
     {"name", "name", F_STR, 2, 100, false},
@@ -324,8 +324,7 @@ int store_guild_delete(store_t *s, uint64_t guild_id)
 
 /* The base permissions of user_id in a guild: everything for the owner or an
  * administrator, else @everyone's and their roles' bits together. */
-static uint64_t base_permissions(store_t *s, uint64_t guild_id, uint64_t owner_id,
-                                 uint64_t user_id)
+static uint64_t base_permissions(store_t *s, uint64_t guild_id, uint64_t owner_id, uint64_t user_id)
 {
     sqlite3_stmt *st;
     uint64_t perms;
@@ -405,8 +404,9 @@ int store_guild_list(store_t *s, const store_page_t *pg, json_t **out)
     limit = pg != NULL && pg->limit != 0 ? pg->limit : 100;
     if (limit < 1 || limit > 1000)
         return STORE_EINVAL;
-    st = db_prep(s, "SELECT " GUILD_COLS ", (SELECT count(*) FROM members m WHERE m.guild_id = g.id)"
-                    " FROM guilds g WHERE g.id > ?1 ORDER BY g.id LIMIT ?2");
+    st =
+        db_prep(s, "SELECT " GUILD_COLS ", (SELECT count(*) FROM members m WHERE m.guild_id = g.id)"
+                   " FROM guilds g WHERE g.id > ?1 ORDER BY g.id LIMIT ?2");
     if (st == NULL)
         return STORE_EIO;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)(pg != NULL ? pg->after : 0));
@@ -429,7 +429,7 @@ int store_guild_list(store_t *s, const store_page_t *pg, json_t **out)
     return 0;
 }
 
-/* ---- roles -------------------------------------------------------------------------------------- */
+/* ---- roles ----------------------------------------------------------------------------------- */
 
 static const field_t role_fields[] = {
     {"name", "name", F_STR, 1, 100, false},
@@ -492,7 +492,8 @@ int store_role_create(store_t *s, uint64_t guild_id, const json_t *params, json_
         rc = STORE_ELIMIT;
         goto out;
     }
-    rc = db_run_id(s, "UPDATE roles SET position = position + 1 WHERE guild_id = ?1 AND position >= 1",
+    rc = db_run_id(s,
+                   "UPDATE roles SET position = position + 1 WHERE guild_id = ?1 AND position >= 1",
                    guild_id);
     if (rc < 0)
         goto out;
@@ -603,7 +604,8 @@ int store_role_delete(store_t *s, uint64_t guild_id, uint64_t role_id)
     rc = db_run(s, st);
     if (rc < 0)
         goto out;
-    st = db_prep(s, "UPDATE roles SET position = position - 1 WHERE guild_id = ?1 AND position > ?2");
+    st = db_prep(s,
+                 "UPDATE roles SET position = position - 1 WHERE guild_id = ?1 AND position > ?2");
     if (st == NULL) {
         rc = STORE_EIO;
         goto out;

@@ -12,10 +12,10 @@
 #define MAX_AGE_MAX 604800 /* seconds: 7 days, Discord's limit */
 #define MAX_USES_MAX 100
 
-#define INVITE_SELECT                                                                          \
-    "SELECT i.code, i.guild_id, i.channel_id, i.inviter_id, i.max_age, i.max_uses, i.uses, "  \
-    "i.temporary, i.created_at, g.name, g.icon, g.banner, g.splash, g.description, "          \
-    "g.verification_level, c.name, c.type FROM invites i JOIN guilds g ON g.id = i.guild_id " \
+#define INVITE_SELECT                                                                              \
+    "SELECT i.code, i.guild_id, i.channel_id, i.inviter_id, i.max_age, i.max_uses, i.uses, "       \
+    "i.temporary, i.created_at, g.name, g.icon, g.banner, g.splash, g.description, "               \
+    "g.verification_level, c.name, c.type FROM invites i JOIN guilds g ON g.id = i.guild_id "      \
     "JOIN channels c ON c.id = i.channel_id"
 
 /* Whether an INVITE_SELECT row can no longer be used. */
@@ -67,9 +67,9 @@ static json_t *invite_json(store_t *s, sqlite3_stmt *st)
     json_object_set_new(inv, "max_age", json_integer(max_age));
     json_object_set_new(inv, "temporary", j_col_bool(st, 7));
     json_object_set_new(inv, "created_at", j_col_time(st, 8));
-    json_object_set_new(inv, "expires_at", max_age > 0
-                                               ? j_time(sqlite3_column_int64(st, 8) + max_age * 1000)
-                                               : json_null());
+    json_object_set_new(inv, "expires_at",
+                        max_age > 0 ? j_time(sqlite3_column_int64(st, 8) + max_age * 1000)
+                                    : json_null());
     return inv;
 }
 
@@ -139,8 +139,9 @@ int store_invite_create(store_t *s, const store_invite_new_t *p, json_t **out)
         for (i = 0; i < CODE_LEN; i++)
             code[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
         code[CODE_LEN] = '\0';
-        st = db_prep(s, "INSERT INTO invites (code, guild_id, channel_id, inviter_id, max_age,"
-                        " max_uses, temporary, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        st =
+            db_prep(s, "INSERT INTO invites (code, guild_id, channel_id, inviter_id, max_age,"
+                       " max_uses, temporary, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         if (st == NULL)
             return STORE_EIO;
         db_bind_text(st, 1, code);

@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MEMBER_SELECT                                                                          \
-    "SELECT m.user_id, m.nick, m.avatar, m.joined_at, m.deaf, m.mute, m.flags, "               \
-    "m.communication_disabled_until, (SELECT group_concat(mr.role_id) FROM member_roles mr "   \
-    "WHERE mr.guild_id = m.guild_id AND mr.user_id = m.user_id), " USER_COLS                   \
+#define MEMBER_SELECT                                                                              \
+    "SELECT m.user_id, m.nick, m.avatar, m.joined_at, m.deaf, m.mute, m.flags, "                   \
+    "m.communication_disabled_until, (SELECT group_concat(mr.role_id) FROM member_roles mr "       \
+    "WHERE mr.guild_id = m.guild_id AND mr.user_id = m.user_id), " USER_COLS                       \
     " FROM members m JOIN users u ON u.id = m.user_id"
 
 static json_t *member_json(sqlite3_stmt *st)
@@ -176,8 +176,7 @@ static int role_ok(store_t *s, uint64_t guild_id, uint64_t role_id)
 {
     if (role_id == guild_id)
         return STORE_EINVAL;
-    return db_exists2(s, "SELECT 1 FROM roles WHERE id = ?1 AND guild_id = ?2", role_id,
-                      guild_id);
+    return db_exists2(s, "SELECT 1 FROM roles WHERE id = ?1 AND guild_id = ?2", role_id, guild_id);
 }
 
 static int role_insert(store_t *s, uint64_t guild_id, uint64_t user_id, uint64_t role_id)

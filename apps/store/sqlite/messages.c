@@ -17,10 +17,10 @@
 #define EMBEDS_MAX 10
 #define COMPONENTS_MAX 5
 
-#define MSG_COLS                                                                               \
-    "m.id, m.channel_id, m.content, m.type, m.flags, m.tts, m.edited_at, m.mention_everyone, " \
-    "m.mentions, m.mention_roles, m.nonce, m.pinned, m.ref_message_id, m.ref_channel_id, "     \
-    "m.ref_guild_id, m.embeds, m.components, " USER_COLS                                       \
+#define MSG_COLS                                                                                   \
+    "m.id, m.channel_id, m.content, m.type, m.flags, m.tts, m.edited_at, m.mention_everyone, "     \
+    "m.mentions, m.mention_roles, m.nonce, m.pinned, m.ref_message_id, m.ref_channel_id, "         \
+    "m.ref_guild_id, m.embeds, m.components, " USER_COLS                                           \
     " FROM messages m JOIN users u ON u.id = m.author_id"
 #define MSG_SELECT "SELECT " MSG_COLS
 /* The same query under another text, for the message a reply points at: the
@@ -177,7 +177,8 @@ static int nonce_find(store_t *s, const store_message_new_t *m, uint64_t *id)
     sqlite3_bind_int64(st, 1, (sqlite3_int64)m->channel_id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)m->author_id);
     db_bind_text(st, 3, m->nonce);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)snowflake_from_ms(db_now_ms() - STORE_NONCE_WINDOW_MS));
+    sqlite3_bind_int64(st, 4,
+                       (sqlite3_int64)snowflake_from_ms(db_now_ms() - STORE_NONCE_WINDOW_MS));
     rc = db_one_int(s, st, &found);
     if (rc == 0)
         *id = (uint64_t)found;
@@ -244,10 +245,11 @@ int store_message_create(store_t *s, const store_message_new_t *m, json_t **out)
             goto out;
     }
     id = m->id != 0 ? m->id : snowflake_next();
-    st = db_prep(s, "INSERT INTO messages (id, channel_id, author_id, content, type, flags, tts,"
-                    " mention_everyone, mentions, mention_roles, nonce, ref_message_id,"
-                    " ref_channel_id, ref_guild_id, embeds, components)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+    st = db_prep(s,
+                 "INSERT INTO messages (id, channel_id, author_id, content, type, flags, tts,"
+                 " mention_everyone, mentions, mention_roles, nonce, ref_message_id,"
+                 " ref_channel_id, ref_guild_id, embeds, components)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
     if (st == NULL) {
         rc = STORE_EIO;
         goto out;
@@ -273,8 +275,9 @@ int store_message_create(store_t *s, const store_message_new_t *m, json_t **out)
     rc = db_run(s, st); /* an unknown author fails the foreign key: STORE_ENOTFOUND */
     if (rc < 0)
         goto out;
-    rc = db_run_id2(s, "UPDATE channels SET last_message_id = ?2 WHERE id = ?1"
-                       " AND (last_message_id IS NULL OR last_message_id < ?2)",
+    rc = db_run_id2(s,
+                    "UPDATE channels SET last_message_id = ?2 WHERE id = ?1"
+                    " AND (last_message_id IS NULL OR last_message_id < ?2)",
                     m->channel_id, id);
 out:
     rc = db_end(s, rc);
@@ -289,7 +292,7 @@ out:
     return rc;
 }
 
-/* ---- list ---------------------------------------------------------------------------------------- */
+/* ---- list ------------------------------------------------------------------------------------ */
 
 /* Appends the rows of st (bound by the caller) to a; reversed rows are inserted at
  * the front, so an ascending scan still gives newest first. */
@@ -381,7 +384,7 @@ out:
     return 0;
 }
 
-/* ---- edit, delete ------------------------------------------------------------------------------ */
+/* ---- edit, delete ---------------------------------------------------------------------------- */
 
 int store_message_edit(store_t *s, uint64_t channel_id, uint64_t message_id,
                        const store_message_edit_t *e, uint64_t viewer, json_t **out)

@@ -48,8 +48,7 @@ static int find_dir(char *buf, size_t size)
         if (slash != NULL)
             *slash = '\0';
         for (i = 0; i < sizeof(ups) / sizeof(ups[0]); i++) {
-            if (snprintf(buf, size, "%s%s/priv/migrations", exe, ups[i]) < (int)size &&
-                is_dir(buf))
+            if (snprintf(buf, size, "%s%s/priv/migrations", exe, ups[i]) < (int)size && is_dir(buf))
                 return 0;
         }
         if (snprintf(buf, size, "%s/../share/hearth/priv/migrations", exe) < (int)size &&
@@ -132,7 +131,7 @@ static int apply(store_t *s, const char *dir, const char *name, long version)
     if (rc != STORE_ENOTFOUND)
         goto out; /* applied already (0), or an error */
     sql = snprintf(path, sizeof(path), "%s/%s", dir, name) < (int)sizeof(path) ? read_file(path)
-                                                                              : NULL;
+                                                                               : NULL;
     if (sql == NULL) {
         fprintf(stderr, "store: cannot read migration %s\n", path);
         rc = STORE_EIO;
@@ -147,7 +146,8 @@ static int apply(store_t *s, const char *dir, const char *name, long version)
         rc = STORE_EIO;
         goto out;
     }
-    st = db_prep(s, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)");
+    st =
+        db_prep(s, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)");
     if (st == NULL) {
         rc = STORE_EIO;
         goto out;
@@ -173,8 +173,9 @@ int db_migrate(store_t *s)
         fprintf(stderr, "store: no migrations directory (priv/migrations; set HEARTH_PRIV_DIR)\n");
         return STORE_EIO;
     }
-    rc = db_exec(s, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    rc =
+        db_exec(s, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                   "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
     if (rc < 0) {
         fprintf(stderr, "store: cannot create schema_migrations: %s\n", store_errmsg(s));
         return rc;

@@ -17,7 +17,7 @@
 #define EMAIL_MAX 254
 #define APP_NAME_MAX 128
 
-/* ---- validation ------------------------------------------------------------------------ */
+/* ---- validation ------------------------------------------------------------------------------ */
 
 /* Usernames: 2..32 characters, no control characters, none of @ # : and ```, no
  * leading or trailing space, and not a word Discord reserves. */
@@ -78,7 +78,7 @@ static int hash_password(const char *pw, char out[crypto_pwhash_STRBYTES])
     return 0;
 }
 
-/* ---- users --------------------------------------------------------------------------------- */
+/* ---- users ----------------------------------------------------------------------------------- */
 
 /* Inserts a user row. 0 or STORE_E* (STORE_EEXIST: email or username taken). */
 static int user_insert(store_t *s, uint64_t id, const char *username, const char *global_name,
@@ -107,8 +107,7 @@ int store_user_create(store_t *s, const store_user_new_t *u, json_t **out)
 
     if (u == NULL || !username_ok(u->username))
         return STORE_EINVAL;
-    if (u->global_name != NULL &&
-        (utf8_len(u->global_name) < 1 || utf8_len(u->global_name) > 32))
+    if (u->global_name != NULL && (utf8_len(u->global_name) < 1 || utf8_len(u->global_name) > 32))
         return STORE_EINVAL;
     if (u->email != NULL && !email_ok(u->email))
         return STORE_EINVAL;
@@ -245,7 +244,7 @@ int store_login(store_t *s, const char *login, const char *password, uint64_t *u
     return 0;
 }
 
-/* ---- tokens -------------------------------------------------------------------------------- */
+/* ---- tokens ---------------------------------------------------------------------------------- */
 
 static void token_hash(const char *token, unsigned char out[32])
 {
@@ -359,11 +358,11 @@ int store_token_revoke_user(store_t *s, uint64_t user_id)
     return db_run(s, st);
 }
 
-/* ---- applications ------------------------------------------------------------------------- */
+/* ---- applications ---------------------------------------------------------------------------- */
 
-#define APP_SELECT                                                                             \
-    "SELECT a.id, a.name, a.description, a.icon, a.bot_public, a.verify_key, a.bot_user_id, " \
-    USER_COLS " FROM applications a JOIN users u ON u.id = a.owner_id"
+#define APP_SELECT                                                                                 \
+    "SELECT a.id, a.name, a.description, a.icon, a.bot_public, a.verify_key, "                     \
+    "a.bot_user_id, " USER_COLS " FROM applications a JOIN users u ON u.id = a.owner_id"
 
 /* The application object from an APP_SELECT row. */
 static json_t *app_json(store_t *s, sqlite3_stmt *st)
@@ -554,10 +553,10 @@ int store_app_bot_reset_token(store_t *s, uint64_t app_id, char token[STORE_TOKE
     return db_end(s, rc);
 }
 
-/* ---- presence ------------------------------------------------------------------------------ */
+/* ---- presence -------------------------------------------------------------------------------- */
 
-int store_presence_set(store_t *s, uint64_t user_id, const char *status,
-                       const json_t *activities, int64_t last_seen_ms)
+int store_presence_set(store_t *s, uint64_t user_id, const char *status, const json_t *activities,
+                       int64_t last_seen_ms)
 {
     sqlite3_stmt *st;
     json_t *empty;
@@ -611,7 +610,7 @@ int store_presence_get(store_t *s, uint64_t user_id, json_t **out)
     return rc;
 }
 
-/* ---- bulk --------------------------------------------------------------------------------- */
+/* ---- bulk ------------------------------------------------------------------------------------ */
 
 int store_bulk_members(store_t *s, uint64_t guild_id, const char *prefix, size_t n,
                        char (*tokens)[STORE_TOKEN_SIZE], uint64_t *ids)
@@ -622,8 +621,7 @@ int store_bulk_members(store_t *s, uint64_t guild_id, const char *prefix, size_t
     size_t i;
     int rc;
 
-    if (prefix == NULL || utf8_len(prefix) < 1 || strlen(prefix) > 20 || n == 0 ||
-        n > 1000000)
+    if (prefix == NULL || utf8_len(prefix) < 1 || strlen(prefix) > 20 || n == 0 || n > 1000000)
         return STORE_EINVAL;
     snprintf(name, sizeof(name), "%s%zu", prefix, n);
     if (!username_ok(name))

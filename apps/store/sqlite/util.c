@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-/* ---- JSON out ---------------------------------------------------------------------------- */
+/* ---- JSON out -------------------------------------------------------------------------------- */
 
 json_t *j_id(uint64_t id)
 {
@@ -200,8 +200,8 @@ int iso_parse(const char *s, int64_t *ms)
     time_t t;
 
     n = 0;
-    if (s == NULL ||
-        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+    if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+        n != 19)
         return -1;
     s += n;
     frac_ms = 0;
