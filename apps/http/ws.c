@@ -174,13 +174,7 @@ static int header(ws_decoder_t *d, const uint8_t *p, size_t n, frame_t *f)
             return WS_CLOSE_PROTOCOL;
         hlen = 10;
     }
-    if (n < hlen + 4)
-        return 0;
-    memcpy(f->key, p + hlen, 4);
-    f->hlen = hlen + 4;
-    f->plen = len;
-
-    /* Sizes, before any payload is buffered. */
+    /* Order and sizes, before the mask key and before any payload is buffered. */
     if (f->op == WS_OP_CONT) {
         if (d->mop == 0)
             return WS_CLOSE_PROTOCOL;
@@ -192,6 +186,11 @@ static int header(ws_decoder_t *d, const uint8_t *p, size_t n, frame_t *f)
         if (len > d->max_message)
             return WS_CLOSE_TOO_BIG;
     }
+    if (n < hlen + 4)
+        return 0;
+    memcpy(f->key, p + hlen, 4);
+    f->hlen = hlen + 4;
+    f->plen = len;
     return 1;
 }
 
