@@ -150,16 +150,24 @@ typedef struct store_page {
     int limit;
 } store_page_t;
 
-/* Permission bits the store needs (the permissions layer has the rest). */
+/* Permission bits the store needs (the permissions layer has the rest). ALL is every
+ * bit Discord defines today, up to PIN_MESSAGES (1 << 51). */
 #define STORE_PERM_ADMINISTRATOR (1ULL << 3)
-#define STORE_PERM_ALL ((1ULL << 51) - 1)
-/* @everyone's permissions in a new guild: create invite, add reactions, stream, view
- * channel, send messages, embed links, attach files, read message history, mention
- * everyone, use external emojis, connect, speak, use voice activity, change nickname,
- * use application commands, request to speak, create public and private threads, use
- * external stickers, send messages in threads, use embedded activities, send voice
- * messages, send polls, use external apps: Discord's default set today. */
-#define STORE_PERM_EVERYONE_DEFAULT 2248473465835073ULL
+#define STORE_PERM_ALL ((1ULL << 52) - 1)
+/* @everyone's permissions in a new guild, close to Discord's default: create invite (0), add
+ * reactions (6), stream (9), view channel (10), send messages (11), embed links (14),
+ * attach files (15), read message history (16), mention everyone (17), use external
+ * emojis (18), connect (20), speak (21), use voice activity (25), change nickname (26),
+ * use application commands (31), request to speak (32), create public and private
+ * threads (35, 36), use external stickers (37), send messages in threads (38), use
+ * activities (39), use soundboard (42), use external sounds (45), send voice messages
+ * (46), send polls (49), use external apps (50). */
+#define STORE_PERM_EVERYONE_DEFAULT                                                                \
+    ((1ULL << 0) | (1ULL << 6) | (1ULL << 9) | (1ULL << 10) | (1ULL << 11) | (1ULL << 14) |        \
+     (1ULL << 15) | (1ULL << 16) | (1ULL << 17) | (1ULL << 18) | (1ULL << 20) | (1ULL << 21) |     \
+     (1ULL << 25) | (1ULL << 26) | (1ULL << 31) | (1ULL << 32) | (1ULL << 35) | (1ULL << 36) |     \
+     (1ULL << 37) | (1ULL << 38) | (1ULL << 39) | (1ULL << 42) | (1ULL << 45) | (1ULL << 46) |     \
+     (1ULL << 49) | (1ULL << 50))
 
 /* ---- users, login, tokens -------------------------------------------------------------------- */
 
