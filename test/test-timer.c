@@ -187,7 +187,8 @@ static void model_run(model_t *m, hearth__wheel_t *w, uint64_t now)
         ASSERT_EQ(m->fired[i], m->sorted[i]);
         m->t[m->sorted[i]].state = M_FIRED;
     }
-    memmove(&m->sorted[0], &m->sorted[due], (m->nsorted - due) * sizeof(*m->sorted));
+    if (due > 0) /* sorted may still be NULL: memmove wants valid pointers even for 0 */
+        memmove(&m->sorted[0], &m->sorted[due], (m->nsorted - due) * sizeof(*m->sorted));
     m->nsorted -= due;
     ASSERT_EQ(hearth__wheel_pending(w), m->nsorted);
 }
