@@ -17,19 +17,26 @@
  * HTTP_READ_PAUSE, then reading stops until the request is done: a client cannot
  * make the buffer grow by pipelining.
  *
+ * The request's memory (a job) is shared by the connection and the request process
+ * with a count of two: each drops its reference when done with it, and the connection
+ * also drops the request process's when that one dies before DONE (a crashed handler
+ * never gets to), so neither a crash nor a client gone mid-request leaks it.
+ *
  * Memory: the parser (and its buffer) exists only while bytes are buffered, so an
  * idle keep-alive connection is this struct and its process. One timer closes a
  * connection that stays idle for limits.idle_ms. */
 #include "internal.h"
 
 #include <stdalign.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 /* What a request process gets: the request follows this header in one block. */
-typedef struct job {
+typedef struct http_job {
+    _Atomic int refs; /* the connection's and the request process's */
     const http_server_t *srv;
     http_handler_fn fn;
     void *udata;
@@ -39,6 +46,14 @@ typedef struct job {
     bool head;
     alignas(16) http_request_t req[]; /* built by http_parser_take */
 } job_t;
+
+/* Drops n references to job; the last frees it. */
+static void job_unref(job_t *job, int n)
+{
+    /* acq_rel: the last one to drop sees every write the other made to the job. */
+    if (atomic_fetch_sub_explicit(&job->refs, n, memory_order_acq_rel) == n)
+        free(job);
+}
 
 void http__conn_timer(http_conn_t *c, uint64_t ms)
 {
@@ -109,7 +124,7 @@ static void request_main(void *arg)
     m = hearth_msg_int(HTTP_TAG_DONE, close);
     m->ref = job->id;
     hearth_send(job->conn, m);
-    free(job);
+    job_unref(job, 1);
 }
 
 /* Routes the request in job (which this takes). Returns 0 to go on with the next
@@ -151,13 +166,15 @@ static int dispatch(http_conn_t *c, job_t *job)
     job->conn = hearth_self();
     job->id = ++c->u.h.req_id;
     job->head = strcmp(req->method, "HEAD") == 0;
+    atomic_init(&job->refs, 2);
     if (hearth_spawn_green(request_main, job, c->srv->lim_.stack_size, 0, &pid) != 0) {
         free(job);
         return write_error(c, 503, minor, true, NULL);
     }
-    /* The job is the request process's now. If it is already gone, the DOWN comes
-     * after its DONE, which is then handled first. */
+    /* If the request process is already gone, the DOWN comes after its DONE, which
+     * is then handled first. */
     hearth_monitor(pid, &c->u.h.mon);
+    c->u.h.job = job;
     c->busy = true;
     http__conn_timer(c, 0);
     return 1;
@@ -244,6 +261,8 @@ static int conn_handle(void *state, hearth_msg_t *m)
         c->busy = false;
         hearth_demonitor(c->u.h.mon, false);
         c->u.h.mon = 0;
+        job_unref(c->u.h.job, 1);
+        c->u.h.job = NULL;
         if (m->value) {
             hearth_tcp_close(c->sock);
             return HEARTH_STOP;
@@ -252,7 +271,10 @@ static int conn_handle(void *state, hearth_msg_t *m)
     case HEARTH_MSG_DOWN:
         if (!c->busy || m->ref != c->u.h.mon)
             return 0;
-        c->busy = false; /* died before DONE: the handler crashed */
+        /* Died before DONE: the handler crashed, and never dropped its reference. */
+        c->busy = false;
+        job_unref(c->u.h.job, 2);
+        c->u.h.job = NULL;
         return write_error(c, 500, 1, true, NULL);
     case HTTP_TAG_TIMER:
         if (m->value != c->timer_gen || c->busy)
@@ -270,6 +292,8 @@ static void conn_terminate(void *state, hearth_reason_t reason)
     http_conn_t *c = state;
 
     (void)reason;
+    if (c->mode == CONN_HTTP && c->u.h.job != NULL)
+        job_unref(c->u.h.job, 1); /* the request process finishes with its own */
     if (c->mode == CONN_HTTP)
         parser_drop(c);
     else

@@ -249,6 +249,7 @@ struct http_conn {
             http_parser_t *parser; /* on demand */
             uint64_t mon;          /* monitor of the request process */
             uint64_t req_id;
+            struct http_job *job;  /* the request out, while busy (conn.c) */
         } h;
         struct {
             const ws_handler_t *vt;
