@@ -105,6 +105,7 @@ TEST_IMPL(http_parser_pieces)
         "\r\nGET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
     };
     static const char *bodies[] = {"{\"a\":\"bcd\"}", "{\"a\":\"bcdefghij}", ""};
+    static const char *targets[] = {"/channels/1/messages", "/x", "/"};
     http_parser_t p;
     http_request_t *r;
     size_t len, piece;
@@ -115,6 +116,7 @@ TEST_IMPL(http_parser_pieces)
             http_parser_init(&p, NULL);
             ASSERT_EQ(HTTP_PARSE_DONE, feed_pieces(&p, reqs[i], len, piece));
             r = take(&p);
+            ASSERT_STR_EQ(targets[i], r->target);
             ASSERT_EQ(strlen(bodies[i]), r->body_len);
             ASSERT_STR_EQ(bodies[i], r->body);
             ASSERT(r->keep_alive);
@@ -129,6 +131,7 @@ TEST_IMPL(http_parser_pieces)
 TEST_IMPL(http_parser_pipeline)
 {
     static const char reqs[] = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n"
+                               "\r\n" /* a stray CRLF between requests is allowed */
                                "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyz"
                                "DELETE /c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
                                "GET /d HT";

@@ -267,7 +267,7 @@ static int parse_request_line(http_parser_t *p, const char *b, size_t len)
         i++;
     if (i == t0 || i >= len || b[i] != ' ')
         return fail(p, 400, "bad request target");
-    p->t_off = (uint32_t)(t0 - p->head_start);
+    p->t_off = (uint32_t)t0; /* from the line's start, which is head_start */
     p->t_len = (uint32_t)(i - t0);
     i++;
     if (len - i != 8 || memcmp(b + i, "HTTP/", 5) != 0 || b[i + 5] < '0' || b[i + 5] > '9' ||
