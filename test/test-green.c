@@ -10,6 +10,8 @@
 #include "green/ctx.h"
 #include "green/green.h"
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -138,6 +140,7 @@ TEST_IMPL(green_runs_and_exits_normally)
     hearth_pid_t pid, pid2;
     hearth_proc_info_t info;
     uint64_t ref, ref2;
+    int i;
 
     ASSERT_OK(hearth_start(&cfg));
     a.parent = b.parent = hearth_self();
@@ -160,7 +163,12 @@ TEST_IMPL(green_runs_and_exits_normally)
     send_int(pid2, T_GO, 0);
     ASSERT_EQ(HEARTH_REASON_USER + 7, down_reason(pid2, ref2));
 
+    /* A stack that cannot be had: an error, and nothing left behind. */
+    ASSERT_EQ(HEARTH_ENOMEM, hearth_spawn_green(simple_green, &a, (size_t)1 << 40, 0, &pid));
     ASSERT_EQ(HEARTH_EINVAL, hearth_spawn_green(NULL, NULL, 0, 0, NULL));
+    for (i = 0; i < 1000 && hearth_process_count() != 1; i++)
+        usleep(1000);
+    ASSERT_EQ(1, hearth_process_count()); /* just the test's own */
     ASSERT_OK(hearth_stop());
     ASSERT_EQ(HEARTH_ESHUTDOWN, hearth_spawn_green(simple_green, &a, 0, 0, NULL));
     return 0;
@@ -467,6 +475,43 @@ TEST_IMPL(green_stack_overflow_kills_only_that_process)
     return 0;
 }
 
+/* Any other fault in a green thread is a genuine crash: the handler must not
+ * swallow it. Run in a child process, which must die of it. */
+static void segv_green(void *arg)
+{
+    volatile int *volatile nowhere = (int *)arg;
+
+    *nowhere = 1;
+}
+
+TEST_IMPL(green_genuine_segv_still_crashes)
+{
+    hearth_config_t cfg = cfg_with(2);
+    hearth_reason_t r;
+    hearth_pid_t pid;
+    int status = 0;
+    pid_t child;
+
+    child = fork();
+    ASSERT(child >= 0);
+    if (child == 0) {
+        if (hearth_start(&cfg) != 0 || hearth_spawn_green(segv_green, (void *)16, 0, 0, &pid))
+            _exit(3);
+        hearth_wait(pid, 10000, &r);
+        _exit(0); /* the fault was swallowed */
+    }
+    ASSERT_EQ(child, waitpid(child, &status, 0));
+    if (under_sanitizer()) {
+        /* ASan's own handler (ours chains to it) reports and exits non-zero. */
+        ASSERT(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+                                       WEXITSTATUS(status) != 3));
+    } else {
+        ASSERT(WIFSIGNALED(status));
+        ASSERT_EQ(SIGSEGV, WTERMSIG(status));
+    }
+    return 0;
+}
+
 /* A stack past the guard-page budget has only its canary. A thread that wrote
  * below its stack (simulated: it overwrites the canary word) is killed with
  * HEARTH_STACK_OVERFLOW the next time it switches out, never run again. */
@@ -583,6 +628,28 @@ TEST_IMPL(green_killed_while_blocked_stacks_reused)
     if (!under_sanitizer())
         ASSERT_LT(grown, (long)(n * 4096 / 4));
     ASSERT_OK(hearth_stop());
+    return 0;
+}
+
+/* hearth_stop with green threads still blocked in receive: they are shut down and
+ * their stacks reclaimed, and a new runtime runs green threads again. */
+TEST_IMPL(green_stop_with_blocked_threads)
+{
+    hearth_config_t cfg = cfg_with(2);
+    size_t n = test_scaled(1000), i, round;
+    struct parent a = {0};
+
+    for (round = 0; round < 2; round++) {
+        ASSERT_OK(hearth_start(&cfg));
+        a.parent = hearth_self();
+        for (i = 0; i < n; i++)
+            ASSERT_OK(hearth_spawn_green(worker_green, &a, 0, 0, NULL));
+        for (i = 0; i < n; i++)
+            take(T_READY);
+        ASSERT_GE(hearth_process_count(), n);
+        ASSERT_OK(hearth_stop());
+        ASSERT_EQ(0, hearth_process_count());
+    }
     return 0;
 }
 

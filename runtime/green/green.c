@@ -174,8 +174,9 @@ int hearth__green_run(hearth__proc_t *p)
     t->running = NULL;
 
     /* A stack without a guard page (past the budget) that ran over its end wrote
-     * over the canary: the thread must never run again. */
-    if (why != HEARTH__GREEN_EXITED && !hearth__green_canary_ok(g)) {
+     * over the canary: the thread must never run again, and even one that was
+     * leaving anyway reports what happened. */
+    if (!hearth__green_canary_ok(g)) {
         p->exit_reason = HEARTH_STACK_OVERFLOW;
         why = HEARTH__GREEN_EXITED;
     }
@@ -326,6 +327,7 @@ void hearth__green_thread_init(void)
     long min;
 
     pthread_once(&handler_once, handler_install);
+    hearth__stack_thread_cache(true);
     if (t->altstack != NULL)
         return;
 #ifdef _SC_SIGSTKSZ
@@ -355,7 +357,7 @@ void hearth__green_thread_fini(void)
     green_tls_t *t = &tl;
     stack_t ss;
 
-    hearth__stack_thread_flush();
+    hearth__stack_thread_cache(false);
     if (t->altstack == NULL)
         return;
     if (t->old_altstack.ss_flags & SS_DISABLE) {

@@ -81,7 +81,10 @@ hearth__green_t *hearth__stack_get(size_t size);
 /* Gives a stack back to the pool (LIFO, so the next spawn gets warm pages), or
  * unmaps it if it was dedicated. Any thread; g must not be running. */
 void hearth__stack_put(hearth__green_t *g);
-/* Moves this thread's cached stacks to the shared pool (thread exit). */
-void hearth__stack_thread_flush(void);
+/* Turns this thread's private stack cache on (scheduler threads, at start) or off,
+ * moving what it holds to the shared pool (at their end). Other threads that free
+ * a stack (hearth_stop's, say) use the shared pool directly, so no stack is
+ * stranded in the cache of a thread that goes away. */
+void hearth__stack_thread_cache(bool on);
 
 #endif /* HEARTH_RUNTIME_GREEN_GREEN_H */

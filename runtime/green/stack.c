@@ -50,11 +50,12 @@ static struct {
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* This thread's cache: stacks of one carving size (the first it frees; normally
- * the default size). Owner thread only. */
+ * the default size). Owner thread only; on only for scheduler threads. */
 static _Thread_local struct {
     hearth__green_t *head;
     size_t n;
     size_t total;
+    bool on;
 } cache;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -224,7 +225,7 @@ void hearth__stack_put(hearth__green_t *g)
 
     if (cache.n == 0)
         cache.total = g->total; /* an empty cache follows the sizes being freed */
-    if (cache.total == g->total && cache.n < CACHE_MAX) {
+    if (cache.on && cache.total == g->total && cache.n < CACHE_MAX) {
         g->next = cache.head;
         cache.head = g;
         cache.n++;
@@ -254,14 +255,14 @@ void hearth__stack_put(hearth__green_t *g)
     pthread_mutex_unlock(&pool.lock);
 }
 
-/* Empties this thread's cache into the shared pool. Called when a scheduler
- * thread ends, so its warm stacks are not stranded. */
-void hearth__stack_thread_flush(void)
+/* Turns this thread's cache on or off. See green.h. */
+void hearth__stack_thread_cache(bool on)
 {
     hearth__green_t *g, *next;
     stack_class_t *c;
 
-    if (cache.n == 0)
+    cache.on = on;
+    if (on || cache.n == 0)
         return;
     pthread_mutex_lock(&pool.lock);
     c = class_find(cache.total, true);
