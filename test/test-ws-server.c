@@ -7,6 +7,7 @@
 #include "test-http-client.h"
 
 #include "http/internal.h"
+#include "io/io.h" /* hearth__io_stats: write coalescing */
 
 #include <stdio.h>
 
@@ -17,6 +18,7 @@ enum {
     T_SAY,        /* to a connection: send data as text */
     T_SHARED,     /* to a connection: send the (shared) bytes with ws_send_msg */
     T_CHECK,      /* to a connection: report its decoder's buffers as text */
+    T_BURST,      /* to a connection: send value frames in this one callback */
 };
 
 typedef struct sess {
@@ -94,6 +96,12 @@ static int s_info(ws_conn_t *c, void *state, hearth_msg_t *m)
         return 0;
     case T_SHARED:
         ASSERT_OK(ws_send_msg(c, WS_TEXT, m));
+        return 0;
+    case T_BURST:
+        for (int64_t i = 0; i < m->value; i++) {
+            snprintf(out, sizeof(out), "frame %lld", (long long)i);
+            ASSERT_OK(ws_send_text(c, out, strlen(out)));
+        }
         return 0;
     case T_CHECK:
         snprintf(out, sizeof(out), "buf=%d msg=%d", hc->u.w.dec.buf != NULL,
@@ -541,6 +549,33 @@ TEST_IMPL(ws_server_move)
     m = expect(T_TERM);
     ASSERT_EQ(a, m->ref);
     hearth_msg_free(m);
+    stop();
+    return 0;
+}
+
+/* Frames queued in one callback leave in one write (the runtime coalesces them). */
+TEST_IMPL(ws_server_coalesce)
+{
+    int port = start(0);
+    hearth__io_stats_t s0, s1;
+    hearth_pid_t pid;
+    char want[32];
+    cli_t c;
+
+    pid = ws_open(&c, port);
+    hearth__io_stats(&s0);
+    hearth_send(pid, hearth_msg_int(T_BURST, 200));
+    for (int i = 0; i < 200; i++) {
+        snprintf(want, sizeof(want), "frame %d", i);
+        cli_ws_expect_text(&c, want);
+    }
+    hearth__io_stats(&s1);
+    fprintf(stderr, "ws_server_coalesce: 200 frames in %llu writes\n",
+            (unsigned long long)(s1.writes - s0.writes));
+    ASSERT_LE(s1.writes - s0.writes, 3);
+    ASSERT_GE(s1.write_bufs - s0.write_bufs, 200);
+    cli_close(&c);
+    expect_closed(WS_CLOSE_ABNORMAL);
     stop();
     return 0;
 }

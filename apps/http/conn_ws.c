@@ -83,8 +83,12 @@ static int close_frame(http_conn_t *c, int code, const char *reason, size_t rlen
 
     if (code == 0 || code == WS_CLOSE_NO_STATUS)
         return frame_write(c, WS_OP_CLOSE, NULL, 0);
-    if (rlen > 123)
+    if (rlen > 123) {
         rlen = 123;
+        /* Cut at a character boundary: a close reason must stay UTF-8. */
+        while (rlen > 0 && ((uint8_t)reason[rlen] & 0xC0) == 0x80)
+            rlen--;
+    }
     pl[0] = (uint8_t)(code >> 8);
     pl[1] = (uint8_t)code;
     if (rlen)
