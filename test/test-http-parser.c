@@ -242,10 +242,10 @@ TEST_IMPL(http_parser_malformed)
         const char *req;
         int status;
     } cases[] = {
-        {"GET / HTTP/1.1\nHost: h\r\n\r\n", 400},                        /* bare LF */
+        {"GET / HTTP/1.1\nHost: h\r\n\r\n", 400}, /* bare LF */
         {"GET / HTTP/1.1\r\nHost: h\n\r\n", 400},
         {"\n", 400},
-        {"GET / HTTP/1.1\r\n\r\n", 400},                                 /* no Host */
+        {"GET / HTTP/1.1\r\n\r\n", 400}, /* no Host */
         {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
         {"G(T / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
         {" GET / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
@@ -266,7 +266,7 @@ TEST_IMPL(http_parser_malformed)
         {"GET /\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n", 400},
         {"GET / HTTP/1.1\r\nHost : h\r\n\r\n", 400},
         {"GET / HTTP/1.1\r\n: h\r\nHost: h\r\n\r\n", 400},
-        {"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n", 400},  /* obs-fold */
+        {"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n", 400}, /* obs-fold */
         {"GET / HTTP/1.1\r\nHost: h\r\nX: a\x01b\r\n\r\n", 400},
         {"GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n", 400},
         {"GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n", 400},
@@ -437,11 +437,10 @@ TEST_IMPL(http_router_match)
     ASSERT_OK(http_router_add(r, "GET", "/users/{user_id}", h_a, NULL));
     ASSERT_OK(http_router_add(r, "GET", "/users/@me", h_b, NULL));
     ASSERT_OK(http_router_add(r, "PATCH", "/users/@me", h_b, NULL));
-    ASSERT_OK(http_router_add(r, "GET", "/channels/{channel_id}/messages/{message_id}", h_a,
-                              (void *)7));
-    ASSERT_OK(http_router_add(r, "PUT",
-                              "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
-                              h_b, NULL));
+    ASSERT_OK(
+        http_router_add(r, "GET", "/channels/{channel_id}/messages/{message_id}", h_a, (void *)7));
+    ASSERT_OK(http_router_add(
+        r, "PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", h_b, NULL));
     ASSERT_OK(http_router_add(r, "GET", "/app/{*path}", h_a, NULL));
     ASSERT_OK(http_router_add(r, "*", "/any", h_a, NULL));
     ASSERT_OK(http_router_ws(r, "/gateway", &ws_dummy, NULL));

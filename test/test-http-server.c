@@ -271,8 +271,7 @@ TEST_IMPL(http_server_limits)
     cli_sends(&c, big);
     ASSERT(cli_response(&c, &r, false));
     ASSERT_EQ(431, r.status);
-    ASSERT_STR_EQ("{\"code\": 0, \"message\": \"431: Request Header Fields Too Large\"}",
-                  r.body);
+    ASSERT_STR_EQ("{\"code\": 0, \"message\": \"431: Request Header Fields Too Large\"}", r.body);
     cli_resp_free(&r);
     ASSERT(cli_wait_eof(&c));
     cli_close(&c);
@@ -429,10 +428,13 @@ TEST_IMPL(http_server_static)
     ASSERT_EQ(404, r.status); /* a directory without index.html */
     cli_resp_free(&r);
     /* Traversal, encoded or not, and hidden files: 404. */
-    static const char *bad[] = {"/static/../test-http-server.c", "/static/js/../../etc/passwd",
+    static const char *bad[] = {"/static/../test-http-server.c",
+                                "/static/js/../../etc/passwd",
                                 "/static/%2e%2e/%2e%2e/etc/passwd",
-                                "/static/js%2F..%2F..%2Fetc%2Fpasswd", "/static/.secret",
-                                "/static/js//app.js", "/static/nope.txt"};
+                                "/static/js%2F..%2F..%2Fetc%2Fpasswd",
+                                "/static/.secret",
+                                "/static/js//app.js",
+                                "/static/nope.txt"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char req[256];
 

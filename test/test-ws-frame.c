@@ -47,8 +47,8 @@ static int on_event(void *arg, int opcode, uint8_t *data, size_t len)
     events_t *e = arg;
     size_t l = strlen(e->log);
 
-    snprintf(e->log + l, sizeof(e->log) - l, "%d:%zu:%.*s;", opcode, len,
-             (int)(len < 8 ? len : 8), (const char *)data);
+    snprintf(e->log + l, sizeof(e->log) - l, "%d:%zu:%.*s;", opcode, len, (int)(len < 8 ? len : 8),
+             (const char *)data);
     e->n++;
     return e->stop_after != 0 && e->n == (size_t)e->stop_after;
 }
@@ -127,19 +127,20 @@ TEST_IMPL(ws_decoder_pieces)
 
     memset(big, 'B', sizeof(big));
     client_frame(stream, &len, 0x81, "{\"op\":1}", 8);
-    client_frame(stream, &len, 0x01, "frag", 4);              /* text, not final */
-    client_frame(stream, &len, 0x89, "ping!", 5);             /* a ping in between */
-    client_frame(stream, &len, 0x00, "ment", 4);              /* continuation */
-    client_frame(stream, &len, 0x80, "ed", 2);                /* final continuation */
-    client_frame(stream, &len, 0x82, big, 300);               /* 16-bit length */
-    client_frame(stream, &len, 0x8A, "", 0);                  /* pong */
-    client_frame(stream, &len, 0x82, big, sizeof(big));       /* 64-bit length */
-    client_frame(stream, &len, 0x81, "h\xc3\xa9llo", 6);      /* UTF-8 */
+    client_frame(stream, &len, 0x01, "frag", 4);         /* text, not final */
+    client_frame(stream, &len, 0x89, "ping!", 5);        /* a ping in between */
+    client_frame(stream, &len, 0x00, "ment", 4);         /* continuation */
+    client_frame(stream, &len, 0x80, "ed", 2);           /* final continuation */
+    client_frame(stream, &len, 0x82, big, 300);          /* 16-bit length */
+    client_frame(stream, &len, 0x8A, "", 0);             /* pong */
+    client_frame(stream, &len, 0x82, big, sizeof(big));  /* 64-bit length */
+    client_frame(stream, &len, 0x81, "h\xc3\xa9llo", 6); /* UTF-8 */
     client_frame(stream, &len, 0x88, close, sizeof(close));
 
     ASSERT_OK(decode(stream, len, len, 128 << 10, &whole));
     ASSERT_STR_EQ("1:8:{\"op\":1};9:5:ping!;1:10:fragment;2:300:BBBBBBBB;10:0:;"
-                  "2:70000:BBBBBBBB;1:6:h\xc3\xa9llo;8:5:\x03\xe8" "bye;",
+                  "2:70000:BBBBBBBB;1:6:h\xc3\xa9llo;8:5:\x03\xe8"
+                  "bye;",
                   whole.log);
     for (piece = 1; piece < 200; piece++) {
         ASSERT_OK(decode(stream, len, piece, 128 << 10, &cut));
@@ -159,17 +160,17 @@ TEST_IMPL(ws_decoder_errors)
         size_t len;
         int code;
     } raw[] = {
-        {{0x81, 0x02, 'h', 'i'}, 4, WS_CLOSE_PROTOCOL},                    /* unmasked */
-        {{0xC1, 0x80, 0, 0, 0, 0}, 6, WS_CLOSE_PROTOCOL},                  /* RSV1 */
-        {{0x83, 0x80, 0, 0, 0, 0}, 6, WS_CLOSE_PROTOCOL},                  /* opcode 3 */
-        {{0x8B, 0x80, 0, 0, 0, 0}, 6, WS_CLOSE_PROTOCOL},                  /* opcode 11 */
-        {{0x09, 0x80, 0, 0, 0, 0}, 6, WS_CLOSE_PROTOCOL},                  /* fragmented ping */
-        {{0x89, 0xFE, 0, 126}, 4, WS_CLOSE_PROTOCOL},                      /* 126-byte ping */
-        {{0x80, 0x80, 0, 0, 0, 0}, 6, WS_CLOSE_PROTOCOL},                  /* nothing to continue */
-        {{0x81, 0xFE, 0, 5, 0, 0, 0, 0}, 8, WS_CLOSE_PROTOCOL},            /* 16-bit for 5 */
-        {{0x81, 0xFF, 0, 0, 0, 0, 0, 0, 0, 5}, 10, WS_CLOSE_PROTOCOL},     /* 64-bit for 5 */
-        {{0x81, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0}, 10, WS_CLOSE_PROTOCOL},  /* bit 63 */
-        {{0x82, 0xFF, 0, 0, 0, 1, 0, 0, 0, 0}, 10, WS_CLOSE_TOO_BIG},      /* 4 GiB */
+        {{0x81, 0x02, 'h', 'i'}, 4, WS_CLOSE_PROTOCOL},                   /* unmasked */
+        {{0xC1, 0x80, 0, 0, 0, 0}, 6, WS_CLOSE_PROTOCOL},                 /* RSV1 */
+        {{0x83, 0x80, 0, 0, 0, 0}, 6, WS_CLOSE_PROTOCOL},                 /* opcode 3 */
+        {{0x8B, 0x80, 0, 0, 0, 0}, 6, WS_CLOSE_PROTOCOL},                 /* opcode 11 */
+        {{0x09, 0x80, 0, 0, 0, 0}, 6, WS_CLOSE_PROTOCOL},                 /* fragmented ping */
+        {{0x89, 0xFE, 0, 126}, 4, WS_CLOSE_PROTOCOL},                     /* 126-byte ping */
+        {{0x80, 0x80, 0, 0, 0, 0}, 6, WS_CLOSE_PROTOCOL},                 /* nothing to continue */
+        {{0x81, 0xFE, 0, 5, 0, 0, 0, 0}, 8, WS_CLOSE_PROTOCOL},           /* 16-bit for 5 */
+        {{0x81, 0xFF, 0, 0, 0, 0, 0, 0, 0, 5}, 10, WS_CLOSE_PROTOCOL},    /* 64-bit for 5 */
+        {{0x81, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0}, 10, WS_CLOSE_PROTOCOL}, /* bit 63 */
+        {{0x82, 0xFF, 0, 0, 0, 1, 0, 0, 0, 0}, 10, WS_CLOSE_TOO_BIG},     /* 4 GiB */
     };
     static uint8_t big[2000];
     uint8_t s[4096];
@@ -273,16 +274,16 @@ TEST_IMPL(ws_utf8)
         {"\xc3\xa9", true},
         {"\xe2\x82\xac", true},
         {"\xf0\x9f\x91\x8d", true},
-        {"\xf4\x8f\xbf\xbf", true},     /* U+10FFFF */
-        {"\xed\x9f\xbf", true},         /* U+D7FF */
-        {"\xc0\xaf", false},            /* overlong */
+        {"\xf4\x8f\xbf\xbf", true}, /* U+10FFFF */
+        {"\xed\x9f\xbf", true},     /* U+D7FF */
+        {"\xc0\xaf", false},        /* overlong */
         {"\xe0\x80\xaf", false},
         {"\xf0\x80\x80\xaf", false},
-        {"\xed\xa0\x80", false},        /* surrogate */
-        {"\xf4\x90\x80\x80", false},    /* above U+10FFFF */
+        {"\xed\xa0\x80", false},     /* surrogate */
+        {"\xf4\x90\x80\x80", false}, /* above U+10FFFF */
         {"\xf5\x80\x80\x80", false},
         {"\x80", false},
-        {"abcdefgh\xc3", false},        /* cut */
+        {"abcdefgh\xc3", false}, /* cut */
         {"\xe2\x82", false},
         {"\xff", false},
     };

@@ -136,7 +136,7 @@ static void s_terminate(void *state)
     free(state);
 }
 
-static const ws_handler_t echo_handler = {"test-echo", s_open,   s_message,  s_info,
+static const ws_handler_t echo_handler = {"test-echo", s_open,  s_message,  s_info,
                                           s_closed,    s_adopt, s_terminate};
 
 static http_server_t srv;
@@ -283,8 +283,9 @@ TEST_IMPL(ws_server_handshake)
     expect_closed(WS_CLOSE_ABNORMAL);
 
     cli_connect(&c, port);
-    cli_sends(&c, "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n");
+    cli_sends(&c,
+              "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n");
     ASSERT(cli_response(&c, &r, false));
     ASSERT_EQ(426, r.status);
     ASSERT_STR_EQ("13", cli_header(&r, "Sec-WebSocket-Version", val, sizeof(val)));
@@ -301,8 +302,9 @@ TEST_IMPL(ws_server_handshake)
     cli_close(&c);
 
     cli_connect(&c, port);
-    cli_sends(&c, "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
-                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    cli_sends(&c,
+              "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
+              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
     ASSERT(cli_response(&c, &r, false));
     ASSERT_EQ(400, r.status); /* no Connection: Upgrade */
     cli_resp_free(&r);
@@ -396,7 +398,8 @@ TEST_IMPL(ws_server_fanout)
     size_t n = test_scaled(100), i;
     hearth_pid_t *pids = calloc(n, sizeof(*pids));
     cli_t *cs = calloc(n, sizeof(*cs));
-    static const char ev[] = "{\"t\":\"MESSAGE_CREATE\",\"s\":1,\"op\":0,\"d\":{\"content\":\"hi\"}}";
+    static const char ev[] =
+        "{\"t\":\"MESSAGE_CREATE\",\"s\":1,\"op\":0,\"d\":{\"content\":\"hi\"}}";
     hearth_payload_t *p;
 
     for (i = 0; i < n; i++)

@@ -41,8 +41,8 @@
 /* What the decoder's callbacks report back to the feeding code. */
 typedef struct feed_ctx {
     http_conn_t *c;
-    int rc;       /* a handler's negative code */
-    bool closed;  /* the closing handshake finished */
+    int rc;      /* a handler's negative code */
+    bool closed; /* the closing handshake finished */
     int code;
     size_t rlen;
     char reason[124];
@@ -289,8 +289,7 @@ int http__ws_upgrade(http_conn_t *c, http_request_t *req, const http_match_t *m,
     int n, err;
 
     if (strcmp(req->method, "GET") != 0 || req->minor != 1 ||
-        !http__header_has_token(req, "Connection", "upgrade") ||
-        ws_accept_key(key, accept) != 0) {
+        !http__header_has_token(req, "Connection", "upgrade") || ws_accept_key(key, accept) != 0) {
         p = http__error_payload(400, req->minor, true, NULL);
         goto refuse;
     }
@@ -416,8 +415,8 @@ int http__ws_handle(http_conn_t *c, hearth_msg_t *m)
     case HEARTH_MSG_TCP_CLOSED:
         if (m->ref != c->sock || c->mode == CONN_DETACHED)
             return 0;
-        return finish(c, c->mode == CONN_WS_CLOSING ? c->u.w.close_code : WS_CLOSE_ABNORMAL,
-                      NULL, 0);
+        return finish(c, c->mode == CONN_WS_CLOSING ? c->u.w.close_code : WS_CLOSE_ABNORMAL, NULL,
+                      0);
     case HTTP_TAG_TIMER:
         if (m->value != c->timer_gen || c->mode != CONN_WS_CLOSING)
             return 0;

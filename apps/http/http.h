@@ -50,7 +50,7 @@ extern "C" {
 /* ---- requests ------------------------------------------------------------------------ */
 
 typedef struct http_header {
-    const char *name; /* as sent, NUL-terminated */
+    const char *name;  /* as sent, NUL-terminated */
     const char *value; /* leading and trailing blanks removed, NUL-terminated */
 } http_header_t;
 
@@ -61,17 +61,17 @@ typedef struct http_header {
 /* A parsed request: one allocation holding every string it points to. Read-only for
  * handlers; valid for the handler's call. */
 typedef struct http_request {
-    const char *method;   /* "GET", "POST", ... (any token) */
-    const char *target;   /* the raw request target: "/api/v10/users/@me?x=1" */
-    const char *path;     /* the raw path, before '?' and still percent-encoded */
-    const char *query;    /* the raw query after '?', "" when there is none */
-    int minor;            /* HTTP/1.minor: 0 or 1 */
-    bool keep_alive;      /* the connection may carry another request after this one */
+    const char *method; /* "GET", "POST", ... (any token) */
+    const char *target; /* the raw request target: "/api/v10/users/@me?x=1" */
+    const char *path;   /* the raw path, before '?' and still percent-encoded */
+    const char *query;  /* the raw query after '?', "" when there is none */
+    int minor;          /* HTTP/1.minor: 0 or 1 */
+    bool keep_alive;    /* the connection may carry another request after this one */
     size_t nheaders;
     const http_header_t *headers;
-    size_t nsegs;         /* path segments, percent-decoded: "/a%20b/c" -> "a b", "c" */
+    size_t nsegs; /* path segments, percent-decoded: "/a%20b/c" -> "a b", "c" */
     const char *const *segs;
-    const char *body;     /* body bytes (chunked bodies decoded), NUL-terminated */
+    const char *body; /* body bytes (chunked bodies decoded), NUL-terminated */
     size_t body_len;
     /* set by the router */
     size_t nparams;
@@ -243,15 +243,14 @@ void http_router_free(http_router_t *r);
  * also answers HEAD. Returns 0, or HEARTH_EINVAL for a malformed pattern or method
  * (too many segments or params, a '?' ...). Not thread-safe: add every route before
  * the listener starts. */
-int http_router_add(http_router_t *r, const char *method, const char *pattern,
-                    http_handler_fn fn, void *udata);
+int http_router_add(http_router_t *r, const char *method, const char *pattern, http_handler_fn fn,
+                    void *udata);
 
 /* Routes WebSocket upgrades (GET with Upgrade: websocket) of pattern to handler, with
  * udata for its open. A plain GET of the same path still goes to a GET route if there
  * is one (so "/" can serve both the web client and the gateway), else gets 426.
  * Returns 0 or HEARTH_EINVAL. */
-int http_router_ws(http_router_t *r, const char *pattern, const ws_handler_t *handler,
-                   void *udata);
+int http_router_ws(http_router_t *r, const char *pattern, const ws_handler_t *handler, void *udata);
 
 /* A handler serving the files under the directory udata (a const char *, e.g.
  * "priv/web") for a route whose pattern ends in {*path}: GET /app/{*path} maps
@@ -268,7 +267,7 @@ typedef struct http_limits {
     size_t max_headers;    /* header lines: 64 (431 beyond) */
     size_t max_body;       /* request body bytes: 1 MiB (413 beyond) */
     size_t ws_max_message; /* WebSocket message bytes after reassembly: 64 KiB (1009) */
-    uint32_t idle_ms;      /* an HTTP connection waiting for a request: 60 s */
+    uint32_t idle_ms;      /* an HTTP connection must complete its next request within: 60 s */
     size_t stack_size;     /* request process stack: 0 is the runtime's default */
 } http_limits_t;
 

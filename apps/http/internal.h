@@ -43,8 +43,8 @@ http_limits_t http__limits_resolve(const http_limits_t *limits);
 /* ---- the request parser (parser.c) ---------------------------------------------------- */
 
 /* What http_parser_next returns. */
-#define HTTP_PARSE_MORE 0  /* no complete request yet: feed more */
-#define HTTP_PARSE_DONE 1  /* a request is complete: http_parser_take it */
+#define HTTP_PARSE_MORE 0     /* no complete request yet: feed more */
+#define HTTP_PARSE_DONE 1     /* a request is complete: http_parser_take it */
 #define HTTP_PARSE_ERROR (-1) /* malformed or over a limit: answer p->status and close */
 
 typedef struct http_hidx http_hidx_t; /* offsets of one header line, parser.c's */
@@ -56,34 +56,34 @@ typedef struct http_hidx http_hidx_t; /* offsets of one header line, parser.c's 
  * nothing is held while no bytes are buffered. */
 typedef struct http_parser {
     /* read-only */
-    int status;            /* after HTTP_PARSE_ERROR: 400, 413, 414, 417, 431, 501, 505 */
-    const char *error;     /* and a static description */
-    bool want_continue;    /* head complete with Expect: 100-continue, body pending:
-                              the connection writes a 100 and clears this */
+    int status;         /* after HTTP_PARSE_ERROR: 400, 413, 414, 417, 431, 501, 505 */
+    const char *error;  /* and a static description */
+    bool want_continue; /* head complete with Expect: 100-continue, body pending:
+                           the connection writes a 100 and clears this */
     /* private */
     http_limits_t lim;
     char *buf;
     size_t off, len, cap; /* live bytes: buf[off .. len) */
     int state;
-    size_t scan;          /* head: where the search for the next line resumes;
-                             trailers: where they start */
-    size_t line;          /* head: where the current line starts */
-    size_t head_start;    /* after leading empty lines */
-    size_t head_len;      /* bytes of head including the final empty line */
-    size_t nlines;        /* header lines seen */
-    http_hidx_t *hidx;    /* header offsets, on demand */
+    size_t scan;       /* head: where the search for the next line resumes;
+                          trailers: where they start */
+    size_t line;       /* head: where the current line starts */
+    size_t head_start; /* after leading empty lines */
+    size_t head_len;   /* bytes of head including the final empty line */
+    size_t nlines;     /* header lines seen */
+    http_hidx_t *hidx; /* header offsets, on demand */
     size_t nhidx;
     uint32_t m_len, t_len, p_len; /* method, target, path (target up to '?') */
     uint32_t t_off;
     int minor;
     bool keep_alive, close, chunked;
-    uint64_t clen;        /* Content-Length */
+    uint64_t clen; /* Content-Length */
     size_t nsegs;
     /* body: decoded bytes sit at buf[head_len .. head_len + body_len); raw chunked
      * input is read at rpos */
     size_t body_len, rpos;
     uint64_t chunk_left;
-    size_t req_size;      /* http_parser_request_size, once DONE */
+    size_t req_size; /* http_parser_request_size, once DONE */
 } http_parser_t;
 
 /* Initializes p with limits (0 fields: defaults). Never fails. */
@@ -135,11 +135,11 @@ typedef int (*ws_event_fn)(void *arg, int opcode, uint8_t *data, size_t len);
  * memory between messages unless a frame arrived in pieces. */
 typedef struct ws_decoder {
     size_t max_message;
-    uint8_t *buf;      /* a partial frame (and what followed it), on demand */
+    uint8_t *buf; /* a partial frame (and what followed it), on demand */
     size_t blen, bcap;
-    uint8_t *msg;      /* fragments of the message being reassembled, on demand */
+    uint8_t *msg; /* fragments of the message being reassembled, on demand */
     size_t mlen;
-    uint8_t mop;       /* its opcode, 0 when not inside a fragmented message */
+    uint8_t mop; /* its opcode, 0 when not inside a fragmented message */
     bool failed;
 } ws_decoder_t;
 
@@ -203,12 +203,12 @@ typedef struct http_route http_route_t;
 
 /* What http__route returns. */
 typedef struct http_match {
-    int status;                 /* 0: routed; else 404, 405 or 426 */
-    const http_route_t *route;  /* when routed */
-    http_handler_fn fn;         /* a REST route, or */
-    const ws_handler_t *ws;     /* a WebSocket route */
+    int status;                /* 0: routed; else 404, 405 or 426 */
+    const http_route_t *route; /* when routed */
+    http_handler_fn fn;        /* a REST route, or */
+    const ws_handler_t *ws;    /* a WebSocket route */
     void *udata;
-    char allow[64];             /* for 405: "GET, POST" */
+    char allow[64]; /* for 405: "GET, POST" */
 } http_match_t;
 
 /* Routes req (its params are filled when routed). upgrade: the request asks for a
@@ -219,14 +219,17 @@ void http__route(const http_router_t *r, http_request_t *req, bool upgrade, http
  * case-insensitively ("Connection: keep-alive, Upgrade" lists "upgrade"). */
 bool http__header_has_token(const http_request_t *req, const char *name, const char *token);
 
-/* ---- the connection process (conn.c, conn_ws.c) ----------------------------------------------- */
+/* ---- the connection process (conn.c, conn_ws.c) -----------------------------------------------
+ */
 
-#define HTTP_TAG_START (HTTP_TAG_BASE + 1)   /* to a connection: value = its socket */
-#define HTTP_TAG_DONE (HTTP_TAG_BASE + 2)    /* request process -> connection: ref = request
-                                                id, value = 1 to close */
-#define HTTP_TAG_TIMER (HTTP_TAG_BASE + 3)   /* a connection's own timer: value = generation */
-#define HTTP_TAG_ADOPT (HTTP_TAG_BASE + 4)   /* ws_conn_move: a socket and its bytes */
-#define HTTP_TAG_FWD (HTTP_TAG_BASE + 5)     /* moved socket's late bytes (len 0 and value
+#define HTTP_TAG_START (HTTP_TAG_BASE + 1) /* to a connection: value = its socket */
+#define HTTP_TAG_DONE                                                                              \
+    (HTTP_TAG_BASE + 2)                    /* request process -> connection: ref = request         \
+                                              id, value = 1 to close */
+#define HTTP_TAG_TIMER (HTTP_TAG_BASE + 3) /* a connection's own timer: value = generation */
+#define HTTP_TAG_ADOPT (HTTP_TAG_BASE + 4) /* ws_conn_move: a socket and its bytes */
+#define HTTP_TAG_FWD                                                                               \
+    (HTTP_TAG_BASE + 5)                      /* moved socket's late bytes (len 0 and value         \
                                                 1: it closed) */
 #define HTTP_TAG_FWD_END (HTTP_TAG_BASE + 6) /* nothing more will be forwarded */
 #define HTTP_TAG_FLUSH (HTTP_TAG_BASE + 7)   /* a moved connection's own marker */
@@ -239,17 +242,17 @@ struct http_conn {
     const http_server_t *srv;
     hearth_sock_t sock;
     uint8_t mode;
-    bool paused;        /* reading stopped for backpressure */
-    bool busy;          /* HTTP: a request process is running */
-    bool awaiting_fwd;  /* WS: an adopted socket, reading waits for FWD_END */
+    bool paused;       /* reading stopped for backpressure */
+    bool busy;         /* HTTP: a request process is running */
+    bool awaiting_fwd; /* WS: an adopted socket, reading waits for FWD_END */
     uint32_t timer_gen;
-    uint64_t timer;     /* 0: none */
+    uint64_t timer; /* 0: none */
     union {
         struct {
             http_parser_t *parser; /* on demand */
             uint64_t mon;          /* monitor of the request process */
             uint64_t req_id;
-            struct http_job *job;  /* the request out, while busy (conn.c) */
+            struct http_job *job; /* the request out, while busy (conn.c) */
         } h;
         struct {
             const ws_handler_t *vt;

@@ -27,8 +27,16 @@
 #include <string.h>
 #include <strings.h>
 
-enum { PS_HEAD = 0, PS_BODY, PS_CHUNK_SIZE, PS_CHUNK_DATA, PS_CHUNK_CRLF, PS_TRAILER, PS_DONE,
-       PS_ERROR };
+enum {
+    PS_HEAD = 0,
+    PS_BODY,
+    PS_CHUNK_SIZE,
+    PS_CHUNK_DATA,
+    PS_CHUNK_CRLF,
+    PS_TRAILER,
+    PS_DONE,
+    PS_ERROR
+};
 
 /* What the chunked body's steps return besides HTTP_PARSE_MORE and HTTP_PARSE_ERROR. */
 #define PROGRESS 2
@@ -584,8 +592,7 @@ static size_t request_size(const http_parser_t *p)
     size_t size, q_len, i;
 
     q_len = p->t_len > p->p_len ? p->t_len - p->p_len - 1 : 0;
-    size = sizeof(http_request_t) + p->nhidx * sizeof(http_header_t) +
-           p->nsegs * sizeof(char *);
+    size = sizeof(http_request_t) + p->nhidx * sizeof(http_header_t) + p->nsegs * sizeof(char *);
     size += p->m_len + 1 + p->t_len + 1 + p->p_len + 1 + q_len + 1;
     for (i = 0; i < p->nhidx; i++)
         size += p->hidx[i].name_len + 1 + p->hidx[i].val_len + 1;

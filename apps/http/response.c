@@ -111,8 +111,7 @@ void http_response_body(http_response_t *res, const char *content_type, const vo
     http_response_body_take(res, content_type, copy, len);
 }
 
-void http_response_body_take(http_response_t *res, const char *content_type, void *data,
-                             size_t len)
+void http_response_body_take(http_response_t *res, const char *content_type, void *data, size_t len)
 {
     body_drop(res);
     set_ctype(res, content_type);
@@ -168,6 +167,7 @@ void http_response_error(http_response_t *res, int status, int code, const char 
 
 const char *http_status_text(int status)
 {
+    /* clang-format off */
     switch (status) {
     case 100: return "Continue";
     case 101: return "Switching Protocols";
@@ -206,6 +206,7 @@ const char *http_status_text(int status)
     case 505: return "HTTP Version Not Supported";
     default: return "Unknown";
     }
+    /* clang-format on */
 }
 
 void http__date(char *out)
@@ -240,12 +241,12 @@ static bool has_body(int status)
 
 /* The serialized head and body of one response, into a new payload. */
 static hearth_payload_t *serialize(int status, const char *ctype, const char *extra,
-                                   size_t extra_len, const void *body, size_t body_len,
-                                   int minor, bool head, bool close)
+                                   size_t extra_len, const void *body, size_t body_len, int minor,
+                                   bool head, bool close)
 {
     char date[30], line[160], clen[48];
-    const char *conn = close ? "Connection: close\r\n"
-                             : (minor == 0 ? "Connection: keep-alive\r\n" : "");
+    const char *conn =
+        close ? "Connection: close\r\n" : (minor == 0 ? "Connection: keep-alive\r\n" : "");
     bool with_body = has_body(status);
     hearth_payload_t *p;
     size_t total, o = 0, ctl = ctype ? strlen(ctype) : 0, cll = 0;
@@ -257,7 +258,7 @@ static hearth_payload_t *serialize(int status, const char *ctype, const char *ex
                  http_status_text(status), date);
     total = (size_t)n + extra_len + strlen(conn) + 2;
     if (ctype && with_body)
-        total += 16 + ctl;                     /* "Content-Type: " ctype CRLF */
+        total += 16 + ctl; /* "Content-Type: " ctype CRLF */
     if (with_body) {
         cll = (size_t)snprintf(clen, sizeof(clen), "Content-Length: %zu\r\n", body_len);
         total += cll;
@@ -300,8 +301,8 @@ hearth_payload_t *http__response_serialize(const http_response_t *res, int minor
 {
     int status = res->status ? res->status : (res->body_len ? 200 : 204);
 
-    return serialize(status, res->ctype, res->hdrs, res->hlen, res->body, res->body_len,
-                     minor, head, close || res->close);
+    return serialize(status, res->ctype, res->hdrs, res->hlen, res->body, res->body_len, minor,
+                     head, close || res->close);
 }
 
 hearth_payload_t *http__error_payload(int status, int minor, bool close, const char *extra)
@@ -310,6 +311,6 @@ hearth_payload_t *http__error_payload(int status, int minor, bool close, const c
     int n = snprintf(body, sizeof(body), "{\"code\": 0, \"message\": \"%d: %s\"}", status,
                      http_status_text(status));
 
-    return serialize(status, "application/json", extra, extra ? strlen(extra) : 0, body,
-                     (size_t)n, minor, false, close);
+    return serialize(status, "application/json", extra, extra ? strlen(extra) : 0, body, (size_t)n,
+                     minor, false, close);
 }

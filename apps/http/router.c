@@ -125,8 +125,8 @@ static int pattern_parse(http_route_t *rt, const char *pattern)
     return 0;
 }
 
-static int router_add(http_router_t *r, const char *method, const char *pattern,
-                      http_handler_fn fn, const ws_handler_t *ws, void *udata)
+static int router_add(http_router_t *r, const char *method, const char *pattern, http_handler_fn fn,
+                      const ws_handler_t *ws, void *udata)
 {
     http_route_t *rt;
     size_t ml;
@@ -159,16 +159,15 @@ static int router_add(http_router_t *r, const char *method, const char *pattern,
     return 0;
 }
 
-int http_router_add(http_router_t *r, const char *method, const char *pattern,
-                    http_handler_fn fn, void *udata)
+int http_router_add(http_router_t *r, const char *method, const char *pattern, http_handler_fn fn,
+                    void *udata)
 {
     if (fn == NULL)
         return HEARTH_EINVAL;
     return router_add(r, method, pattern, fn, NULL, udata);
 }
 
-int http_router_ws(http_router_t *r, const char *pattern, const ws_handler_t *handler,
-                   void *udata)
+int http_router_ws(http_router_t *r, const char *pattern, const ws_handler_t *handler, void *udata)
 {
     if (handler == NULL || handler->open == NULL || handler->message == NULL)
         return HEARTH_EINVAL;

@@ -88,7 +88,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (http_parser_next(&p) == HTTP_PARSE_ERROR) {
         switch (p.status) {
-        case 400: case 413: case 414: case 417: case 431: case 501: case 505:
+        case 400:
+        case 413:
+        case 414:
+        case 417:
+        case 431:
+        case 501:
+        case 505:
             break;
         default:
             abort();
