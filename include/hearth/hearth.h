@@ -178,7 +178,9 @@ HEARTH_EXTERN int hearth_spawn(const hearth_actor_t *actor, void *arg, unsigned 
                                hearth_pid_t *out);
 
 /** Spawns a green thread running fn(arg) on a stack of its own (stack_size 0: the
- * runtime's default). The thread exits normally when fn returns. */
+ * runtime's default). The thread exits normally when fn returns. After a blocking
+ * call (hearth_receive, hearth_yield, hearth_call...) it may go on on another OS
+ * thread: do not keep pthread_self(), errno or thread-locals across those calls. */
 HEARTH_EXTERN int hearth_spawn_green(void (*fn)(void *arg), void *arg, size_t stack_size,
                                      unsigned flags, hearth_pid_t *out);
 
