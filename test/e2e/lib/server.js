@@ -18,7 +18,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const BINARY = process.env.HEARTH_SERVER || path.join(ROOT, 'build', 'opt', 'hearth-server');
+const BINARY = process.env.HEARTH_SERVER ? path.resolve(process.env.HEARTH_SERVER) : path.join(ROOT, 'build', 'opt', 'hearth-server');
 const LOG_DIR = path.join(ROOT, 'build', 'e2e');
 const START_TIMEOUT_MS = 15000;
 const STOP_TIMEOUT_MS = 5000;
