@@ -31,6 +31,17 @@ extern "C" {
  * constants). */
 int api_routes_add(http_router_t *r);
 
+/* An access log: called after each REST request with its method, target, the status
+ * answered and how long it took. */
+typedef void (*api_log_fn)(const http_request_t *req, int status, uint64_t ms);
+
+/* Sets the access log (NULL: none, the default). Call before the listener starts. */
+void api_log_set(api_log_fn fn);
+
+/* How many REST requests are being handled right now (a draining server waits for
+ * them to finish). */
+size_t api_requests_active(void);
+
 #ifdef __cplusplus
 }
 #endif

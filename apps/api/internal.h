@@ -40,6 +40,7 @@ typedef struct api_ctx {
     uint64_t user_id; /* the caller: 0 only on routes that need no token and got none */
     bool bot;         /* the caller is a bot account */
     json_t *body;     /* API_BODY routes: the object sent ({} when the body was empty) */
+    int status;       /* what was answered, for the access log */
 } api_ctx_t;
 
 typedef void (*api_fn)(api_ctx_t *c);

@@ -20,17 +20,20 @@ void api_json(api_ctx_t *c, int status, json_t *v)
         api_error(c, 500, 0, "500: Internal Server Error");
         return;
     }
+    c->status = status;
     http_response_status(c->res, status);
     http_response_body_take(c->res, "application/json", text, strlen(text));
 }
 
 void api_empty(api_ctx_t *c)
 {
+    c->status = 204;
     http_response_status(c->res, 204);
 }
 
 void api_error(api_ctx_t *c, int status, int code, const char *message)
 {
+    c->status = status;
     http_response_error(c->res, status, code, message);
 }
 
