@@ -159,6 +159,11 @@ void hearth_msg_free(hearth_msg_t *m)
     block_free(m);
 }
 
+hearth_payload_t *hearth_msg_payload(const hearth_msg_t *m)
+{
+    return m->payload_;
+}
+
 void hearth_msg_keep(hearth_msg_t *m)
 {
     hearth__proc_t *self = hearth__current();

@@ -109,6 +109,8 @@ struct hearth_msg {
 #define HEARTH_MSG_TCP_CLOSED 0xFFFF0012u   /**< ref = socket, value = 0 or error: peer gone */
 #define HEARTH_MSG_TCP_CONNECTED 0xFFFF0013u /**< ref = socket, value = 0 or error */
 #define HEARTH_MSG_TCP_SENT 0xFFFF0014u     /**< ref = socket, value = 0 or error (if asked) */
+#define HEARTH_MSG_TCP_GIVEN 0xFFFF0015u    /**< ref = socket: after hearth_tcp_give, the
+                                                 old owner gets no event of it after this */
 #define HEARTH_MSG_WORK_DONE 0xFFFF0020u    /**< ref = work ref, value = result of the job */
 
 /** A new message with len uninitialized inline bytes at m->data. Aborts on OOM. */
@@ -119,6 +121,8 @@ HEARTH_EXTERN hearth_msg_t *hearth_msg_copy(uint32_t tag, const void *data, size
 HEARTH_EXTERN hearth_msg_t *hearth_msg_int(uint32_t tag, int64_t value);
 /** A new message pointing at a shared payload's bytes; takes a new reference to p. */
 HEARTH_EXTERN hearth_msg_t *hearth_msg_shared(uint32_t tag, hearth_payload_t *p);
+/** The shared payload m points at (hearth_msg_shared), or NULL for inline bytes. */
+HEARTH_EXTERN hearth_payload_t *hearth_msg_payload(const hearth_msg_t *m);
 /** Frees m (and drops its payload reference). NULL is allowed. */
 HEARTH_EXTERN void hearth_msg_free(hearth_msg_t *m);
 /** Inside a handler: keep the message being handled; the caller now owns it and
@@ -292,7 +296,9 @@ HEARTH_EXTERN int hearth_tcp_listen(const char *host, int port, int backlog, hea
 HEARTH_EXTERN int hearth_tcp_connect(const char *host, int port, hearth_sock_t *out);
 /** The local port a socket is bound to, or a negative code. */
 HEARTH_EXTERN int hearth_tcp_port(hearth_sock_t s);
-/** Hands a socket to another process, which then receives its events. */
+/** Hands a socket to another process, which then receives its events. Events the
+ * loop had already sent may still reach the caller; a HEARTH_MSG_TCP_GIVEN comes
+ * after the last of them. */
 HEARTH_EXTERN int hearth_tcp_give(hearth_sock_t s, hearth_pid_t new_owner);
 /** Starts delivering HEARTH_MSG_TCP_DATA messages (and TCP_CLOSED at EOF). */
 HEARTH_EXTERN int hearth_tcp_read_start(hearth_sock_t s);

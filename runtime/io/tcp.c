@@ -91,6 +91,7 @@ struct hearth__io_sock {
     _Atomic uint64_t word;        /* generation | references | DEAD | CLOSING */
     _Atomic hearth_pid_t owner;   /* who gets the events */
     _Atomic hearth_pid_t adopted; /* whose socks list holds this socket */
+    _Atomic hearth_pid_t given_from; /* the owner before the last give, until told */
     wnode_t *_Atomic wstack;      /* writes not yet taken by the loop, newest first */
     _Atomic size_t wbytes;        /* bytes queued and not yet written */
     _Atomic int queued;           /* on ctx->dirty */
@@ -898,8 +899,18 @@ void hearth__io_tcp_run(hearth__io_loop_t *ctx)
         rev = e;
     }
     for (e = rev; e != NULL; e = next) {
+        hearth_pid_t given_from;
+
         next = e->dirty_next;
         atomic_store(&e->queued, 0); /* seq_cst: see sock_kick */
+        given_from = atomic_exchange(&e->given_from, HEARTH_PID_NONE);
+        if (given_from != HEARTH_PID_NONE) {
+            /* Every event this loop sent the old owner left before this marker (one
+             * sender, in order), so after it the old owner will get nothing more. */
+            hearth_msg_t *m = hearth_msg_int(HEARTH_MSG_TCP_GIVEN, 0);
+            m->ref = e->h;
+            hearth_send(given_from, m);
+        }
         sock_sync(e);
         sock_release(e); /* the dirty stack's reference */
     }
@@ -1141,7 +1152,8 @@ int hearth_tcp_give(hearth_sock_t s, hearth_pid_t new_owner)
         err = HEARTH_EINVAL;
         goto out;
     }
-    sock_kick(e); /* the loop watches it until new_owner adopts it */
+    atomic_store(&e->given_from, self);
+    sock_kick(e); /* the loop watches it until new_owner adopts it, and tells self */
 out:
     sock_release(e);
     return err;
