@@ -22,12 +22,10 @@
  * Moving a socket (a RESUME on a new connection, say): the mover stops reading, gives
  * the socket to the target and sends it ADOPT (the handler's blob); then FWD with the
  * bytes its decoder holds past the current frame, and FWD again for every read that
- * still reaches it; it sends itself a FLUSH marker and, when that comes back, FWD_END
- * and ends. The target closes its old socket if it has one, calls adopt, decodes the
- * forwarded bytes in order, and starts reading at FWD_END, so the byte stream stays in
- * order across the move. (A read the loop completed but had not yet delivered when the
- * owner changed could still reach the mover after its marker; the runtime would need
- * to confirm the hand-over to close that window.) */
+ * still reaches it, until the runtime's HEARTH_MSG_TCP_GIVEN says no more will; then
+ * FWD_END, and it ends. The target closes its old socket if it has one, calls adopt,
+ * decodes the forwarded bytes in order, and starts reading at FWD_END, so the byte
+ * stream stays in order across the move. */
 #include "internal.h"
 
 #include <stdio.h>
@@ -135,10 +133,10 @@ int ws_send_shared(ws_conn_t *c, int opcode, hearth_payload_t *p)
 
 int ws_send_msg(ws_conn_t *c, int opcode, const hearth_msg_t *m)
 {
-    /* The runtime has no accessor for a message's payload yet: payload_ is read here,
-     * and only here, until hearth.h gets one. */
-    if (m->payload_ != NULL)
-        return ws_send_shared(c, opcode, m->payload_);
+    hearth_payload_t *p = hearth_msg_payload(m);
+
+    if (p != NULL)
+        return ws_send_shared(c, opcode, p);
     if (c->mode != CONN_WS)
         return HEARTH_EPIPE;
     return frame_write(c, opcode == WS_BINARY ? WS_OP_BINARY : WS_OP_TEXT, m->data, m->len);
@@ -251,7 +249,6 @@ static void moved_flush(http_conn_t *c)
     if (n > 0)
         hearth_send(c->u.w.moved_to, hearth_msg_copy(HTTP_TAG_FWD, rest, n));
     ws_decoder_free(&c->u.w.dec);
-    hearth_send(hearth_self(), hearth_msg_int(HTTP_TAG_FLUSH, 0));
 }
 
 /* Decodes len bytes at data (writable). Returns what handle returns. */
@@ -391,7 +388,9 @@ static int moved_handle(http_conn_t *c, hearth_msg_t *m)
         f = hearth_msg_int(HTTP_TAG_FWD, 1);
         hearth_send(c->u.w.moved_to, f);
         return 0;
-    case HTTP_TAG_FLUSH:
+    case HEARTH_MSG_TCP_GIVEN:
+        if (m->ref != c->sock)
+            return 0;
         hearth_send(c->u.w.moved_to, hearth_msg_int(HTTP_TAG_FWD_END, 0));
         return HEARTH_STOP;
     default:
@@ -440,7 +439,7 @@ int http__ws_handle(http_conn_t *c, hearth_msg_t *m)
         return 0;
     case HTTP_TAG_START:
     case HTTP_TAG_DONE:
-    case HTTP_TAG_FLUSH:
+    case HEARTH_MSG_TCP_GIVEN:
         return 0;
     default:
         if (c->u.w.vt->info == NULL)

@@ -232,7 +232,6 @@ bool http__header_has_token(const http_request_t *req, const char *name, const c
     (HTTP_TAG_BASE + 5)                      /* moved socket's late bytes (len 0 and value         \
                                                 1: it closed) */
 #define HTTP_TAG_FWD_END (HTTP_TAG_BASE + 6) /* nothing more will be forwarded */
-#define HTTP_TAG_FLUSH (HTTP_TAG_BASE + 7)   /* a moved connection's own marker */
 
 enum { CONN_HTTP = 1, CONN_WS, CONN_WS_CLOSING, CONN_DETACHED, CONN_MOVED };
 
