@@ -67,7 +67,11 @@ typedef enum hub_op {
     HUB_OP_GUILD_DELETE,
     /* Members: add {"user_id"} (invite accept, bot authorize: the actor is the one
      * joining or the manager adding a bot), remove {"user_id"} (leave when it is the
-     * actor, else kick), modify {"user_id", "nick", "roles", ...}. */
+     * actor, else kick), modify {"user_id", "nick", "roles", ...}.
+     * Add with {"user_id", "code"} accepts invite "code" for user_id (the use is
+     * counted and the member added atomically; 404/10006 if unknown or expired) and
+     * answers 200 with the invite; without "code" it answers 201 with the member, or
+     * 204 if user_id was a member already. */
     HUB_OP_MEMBER_ADD,
     HUB_OP_MEMBER_REMOVE,
     HUB_OP_MEMBER_MODIFY,
@@ -83,9 +87,12 @@ typedef enum hub_op {
     HUB_OP_ROLE_POSITIONS,
 } hub_op_t;
 
-/* A request's outcome, shaped for an HTTP response: status 200 with body (a JSON value
- * the caller owns), 204 without, or an error with Discord's code and message (and,
- * for 50035, the "errors" object in body). */
+/* A request's outcome, shaped for an HTTP response: status 200 (or 201: a channel
+ * created, a member newly added) with body (a JSON value the caller owns), 204 without,
+ * or an error with Discord's code and message; for 50035 (Invalid Form Body) body is
+ * the "errors" object itself (the value of Discord's "errors" key: {"content":
+ * {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": ...}]}}). 501 for the ops
+ * not implemented yet (the role ops). */
 typedef struct hub_result {
     int status;
     int code;          /* Discord JSON error code, 0 on success */
@@ -109,9 +116,88 @@ void hub_request(hub_scope_t scope, uint64_t id, hub_op_t op, uint64_t actor_use
 int hub_guild_pid(uint64_t guild_id, hearth_pid_t *out);
 int hub_private_pid(uint64_t channel_id, hearth_pid_t *out);
 
+/* Frees r->body and zeroes r. */
 void hub_result_clear(hub_result_t *r);
 
+/* ---- the hub tree --------------------------------------------------------------------- */
+
+/* Settings of the hub tree; zero fields take the defaults. */
+typedef struct hub_config {
+    int64_t idle_ms;       /* a guild hub without subscribers (or a private hub without
+                              requests) stops after this long: 300000 */
+    int64_t call_timeout_ms; /* hub_request's default wait: 10000 */
+} hub_config_t;
+
+/* Names registered by the tree. */
+#define HUB_SUP_NAME "hub:sup"             /* the tree's top supervisor */
+#define HUB_HUBS_NAME "hub:hubs"           /* simple_one_for_one over the hub processes */
+#define HUB_DIRECTORY_NAME "hub:directory" /* the session directory */
+
+/* A hearth_child_start_fn for the server's top supervisor: starts the hub tree, a
+ * rest_for_one supervisor (HUB_SUP_NAME) over the session directory and the hubs'
+ * simple_one_for_one supervisor, linked to the caller. arg: a hub_config_t (copied)
+ * or NULL. Returns 0 and the supervisor's pid in *out, or the failing child's code
+ * (HEARTH_EEXIST if a tree is running already). Green threads and attached threads
+ * only (it waits for the children to start). */
+int hub_sup_child_start(void *arg, hearth_pid_t *out);
+
+/* ---- the session directory -------------------------------------------------------------- */
+
+/* The directory (HUB_DIRECTORY_NAME, a server process) knows the identified gateway
+ * sessions of each user, so a hub can reach the sessions of a user that is not
+ * subscribed to it yet: a new member's sessions start receiving the guild, a private
+ * channel's messages reach every session of its recipients. It monitors each session
+ * and records the user's last-seen time (store_presence_set, "offline") when the last
+ * one ends. */
+
+/* A session joins once identified (cast to the directory; from = the session): */
+#define HUB_TAG_DIR_JOIN (HUB_TAG_BASE + 0x20)  /* bytes: hub_dir_join_t */
+#define HUB_TAG_DIR_LEAVE (HUB_TAG_BASE + 0x21) /* no bytes: from leaves */
+
+typedef struct hub_dir_join {
+    uint64_t user_id;
+    uint64_t intents; /* the session's effective intents */
+    unsigned form;    /* HUB_FORM_JSON or HUB_FORM_ETF */
+    uint32_t shard_id, shard_count; /* private channels reach shard 0 only */
+} hub_dir_join_t;
+
+/* What the directory sends sessions (their handlers see these in info):
+ * HUB_TAG_JOINED: the session's user became a member of a guild: bytes = hub_joined_t;
+ *   the session subscribes to that hub (and gets its snapshot as GUILD_CREATE).
+ * HUB_TAG_DRAIN: the server is draining (hub_sessions_drain): send RECONNECT, close. */
+#define HUB_TAG_JOINED (HUB_TAG_BASE + 6)
+#define HUB_TAG_DRAIN (HUB_TAG_BASE + 7)
+
+typedef struct hub_joined {
+    uint64_t guild_id;
+    hearth_pid_t hub;
+} hub_joined_t;
+
+/* Asks the directory to send HUB_TAG_DRAIN to every joined session (SIGTERM). Callable
+ * from any thread. Returns 0 or HEARTH_ENOENT (no directory running). */
+int hub_sessions_drain(void);
+
+/* How many sessions of user_id the directory knows (0 if none), or a negative code.
+ * Green threads and attached threads; for tests and tools. */
+int hub_sessions_count(uint64_t user_id);
+
 /* ---- sessions (gateway connection processes) ------------------------------------------ */
+
+/* Gateway intents (Discord's bits) the hubs filter by. MESSAGE_CONTENT is privileged:
+ * sessions without it get "content": "" and empty embeds, attachments and components
+ * in MESSAGE_CREATE/UPDATE, except for messages that mention them, that they wrote, or
+ * in private channels, as on Discord. */
+#define HUB_INTENT_GUILDS (1ULL << 0)
+#define HUB_INTENT_GUILD_MEMBERS (1ULL << 1)
+#define HUB_INTENT_GUILD_INVITES (1ULL << 6)
+#define HUB_INTENT_GUILD_PRESENCES (1ULL << 8)
+#define HUB_INTENT_GUILD_MESSAGES (1ULL << 9)
+#define HUB_INTENT_GUILD_MESSAGE_REACTIONS (1ULL << 10)
+#define HUB_INTENT_GUILD_MESSAGE_TYPING (1ULL << 11)
+#define HUB_INTENT_DIRECT_MESSAGES (1ULL << 12)
+#define HUB_INTENT_DIRECT_MESSAGE_REACTIONS (1ULL << 13)
+#define HUB_INTENT_DIRECT_MESSAGE_TYPING (1ULL << 14)
+#define HUB_INTENT_MESSAGE_CONTENT (1ULL << 15)
 
 /* Wire forms a session can take an event in. A hub encodes each form at most once per
  * event, and only if some subscriber wants it. */
@@ -136,10 +222,23 @@ void hub_result_clear(hub_result_t *r);
 
 typedef struct hub_subscribe {
     uint64_t user_id;
-    uint64_t intents;  /* Discord gateway intents bitfield */
+    uint64_t intents;  /* Discord gateway intents bitfield (the session's effective
+                          intents: a user account's session has them all) */
     unsigned form;     /* HUB_FORM_JSON or HUB_FORM_ETF */
     uint64_t ref;      /* echoed in the snapshot's ref */
+    /* Added: zero means the default. */
+    uint32_t large_threshold; /* 50..250 (IDENTIFY's large_threshold): a guild with more
+                                 members is "large": its snapshot lists no members and
+                                 no presences; 0: 50 */
+    char status[16];  /* the session's presence: "online", "idle", "dnd", "invisible";
+                         "": online */
 } hub_subscribe_t;
+
+/* The snapshot answer (HUB_TAG_SNAPSHOT): ref = the subscribe's ref, value = 1 and the
+ * shared "d" bytes; or value = 0 and no bytes when the hub refused (the user is not a
+ * member, the guild is gone): the session forgets that guild. A hub also sends a
+ * session GUILD_DELETE ({"id"}, as an event) when its user leaves or is removed, or
+ * the guild is deleted, and then forgets the session. */
 
 /* Dispatch event names, by number (hub_event_name gives "MESSAGE_CREATE", ...). */
 typedef enum hub_event {
@@ -175,6 +274,10 @@ typedef struct hub_presence {
     uint64_t user_id;
     char status[16]; /* "online", "idle", "dnd", "offline" (invisible is sent as offline) */
 } hub_presence_t;
+/* The activities JSON after a hub_presence_t is an array (or nothing: none). A user's
+ * presence in a hub is the last one any of its sessions sent; it goes "offline" when
+ * the user's last subscribed session ends. PRESENCE_UPDATE reaches the subscribers with
+ * GUILD_PRESENCES, the user's own sessions excepted, and only when something changed. */
 
 #ifdef __cplusplus
 }

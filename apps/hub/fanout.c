@@ -1,0 +1,182 @@
+/* Fan-out: one event, encoded at most once per wire form and content variant, sent as
+ * the same shared payload to every subscriber allowed to see it.
+ *
+ * Variants: [form][stripped]: JSON or ETF, with the message content or without it
+ * (MESSAGE_CREATE/UPDATE for sessions lacking the MESSAGE_CONTENT intent, unless they
+ * wrote or were mentioned in the message, or it is a private channel). A variant is
+ * encoded the first time a subscriber needs it, so a guild of JSON sessions never pays
+ * for ETF. Each session gets a HUB_TAG_EVENT message pointing at the payload; the
+ * session adds op, s and t around the bytes.
+ *
+ * Snapshots (GUILD_CREATE "d" of a guild hub, the channel of a private one) are cached
+ * per [form][large] until the state they show changes (hub__snap_invalidate), so a
+ * burst of identifies encodes a guild once. A large guild's snapshot (more members than
+ * the session's large_threshold) lists no members and no presences, as Discord's lists
+ * only some: they come from events and REST. */
+#include "internal.h"
+
+#include "etf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+hearth_payload_t *hub__encode(json_t *d, unsigned form)
+{
+    hearth_payload_t *p;
+    etf_buf_t b = {0};
+    char *s;
+
+    if (form == 0) {
+        s = json_dumps(d, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (s == NULL)
+            abort(); /* jansson fails only on OOM here */
+        p = hearth_payload_new(s, strlen(s));
+        free(s);
+        return p;
+    }
+    if (etf_encode(d, &b, false) < 0)
+        b.len = 0; /* deeper than any document of ours */
+    p = hearth_payload_new(b.p, b.len);
+    free(b.p);
+    return p;
+}
+
+/* The message without what MESSAGE_CONTENT guards (a shallow copy). */
+static json_t *strip_content(json_t *msg)
+{
+    json_t *c = json_copy(msg);
+
+    json_object_set_new(c, "content", json_string(""));
+    json_object_set_new(c, "embeds", json_array());
+    json_object_set_new(c, "attachments", json_array());
+    json_object_set_new(c, "components", json_array());
+    json_object_del(c, "poll");
+    return c;
+}
+
+static bool exempt(const hub_fan_t *f, uint64_t user)
+{
+    size_t lo = 0, hi = f->nexempt;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (f->exempt[mid] == user)
+            return true;
+        if (f->exempt[mid] < user)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+void hub__fanout(hub_t *h, const hub_fan_t *f, json_t *d)
+{
+    hearth_payload_t *var[2][2] = {{NULL, NULL}, {NULL, NULL}};
+    json_t *stripped = NULL;
+    hearth_msg_t *m;
+    size_t i;
+    int form, strip;
+
+    for (i = 0; i < h->nsubs; i++) {
+        const hub_sub_t *s = &h->subs[i];
+        if (f->need != 0 && (s->intents & f->need) == 0)
+            continue;
+        if (f->only_user != 0 && s->user_id != f->only_user)
+            continue;
+        if (f->skip_user != 0 && s->user_id == f->skip_user)
+            continue;
+        form = s->form;
+        strip = f->message && h->kind == HUB_KIND_GUILD &&
+                (s->intents & HUB_INTENT_MESSAGE_CONTENT) == 0 && !exempt(f, s->user_id);
+        if (var[form][strip] == NULL) {
+            if (strip && stripped == NULL)
+                stripped = strip_content(d);
+            var[form][strip] = hub__encode(strip ? stripped : d, (unsigned)form);
+        }
+        m = hearth_msg_shared(HUB_TAG_EVENT, var[form][strip]);
+        m->value = f->ev;
+        m->ref = h->id;
+        hearth_send(s->pid, m); /* a dead session's message is dropped; its DOWN follows */
+    }
+    for (form = 0; form < 2; form++)
+        for (strip = 0; strip < 2; strip++)
+            if (var[form][strip] != NULL)
+                hearth_payload_unref(var[form][strip]);
+    json_decref(stripped);
+}
+
+void hub__send_one(hub_t *h, hearth_pid_t pid, unsigned form, hub_event_t ev, json_t *d)
+{
+    hearth_payload_t *p = hub__encode(d, form == HUB_FORM_ETF);
+    hearth_msg_t *m = hearth_msg_shared(HUB_TAG_EVENT, p);
+
+    hearth_payload_unref(p);
+    m->value = ev;
+    m->ref = h->id;
+    hearth_send(pid, m);
+}
+
+void hub__send_refusal(hearth_pid_t pid, uint64_t ref)
+{
+    hearth_msg_t *m = hearth_msg_int(HUB_TAG_SNAPSHOT, 0);
+
+    m->ref = ref;
+    hearth_send(pid, m);
+}
+
+/* ---- snapshots ---------------------------------------------------------------------------------- */
+
+static json_t *values_of(json_t *obj)
+{
+    json_t *a = json_array(), *v;
+    const char *k;
+
+    json_object_foreach(obj, k, v)
+        json_array_append(a, v);
+    return a;
+}
+
+static json_t *guild_snapshot(hub_t *h, bool large)
+{
+    json_t *d = json_copy(h->guild);
+
+    json_object_set_new(d, "channels", values_of(h->channels));
+    json_object_set_new(d, "threads", json_array());
+    json_object_set_new(d, "members", large ? json_array() : values_of(h->members));
+    json_object_set_new(d, "presences", large ? json_array() : hub__presence_list(h));
+    json_object_set_new(d, "member_count", json_integer((json_int_t)json_object_size(h->members)));
+    json_object_set_new(d, "large", json_boolean(large));
+    json_object_set_new(d, "unavailable", json_false());
+    json_object_set_new(d, "voice_states", json_array());
+    json_object_set_new(d, "stage_instances", json_array());
+    json_object_set_new(d, "guild_scheduled_events", json_array());
+    json_object_set_new(d, "soundboard_sounds", json_array());
+    return d;
+}
+
+void hub__send_snapshot(hub_t *h, hearth_pid_t pid, unsigned form, uint64_t ref,
+                        uint32_t large_threshold)
+{
+    unsigned fi = form == HUB_FORM_ETF;
+    hearth_msg_t *m;
+    json_t *d;
+    bool large = false;
+
+    if (h->kind == HUB_KIND_GUILD) {
+        if (large_threshold < 50)
+            large_threshold = 50;
+        if (large_threshold > 250)
+            large_threshold = 250;
+        large = json_object_size(h->members) > large_threshold;
+    }
+    if (h->snap[fi][large] == NULL) {
+        d = h->kind == HUB_KIND_GUILD ? guild_snapshot(h, large) : json_incref(h->channel);
+        h->snap[fi][large] = hub__encode(d, fi);
+        json_decref(d);
+    }
+    m = hearth_msg_shared(HUB_TAG_SNAPSHOT, h->snap[fi][large]);
+    m->value = 1;
+    m->ref = ref;
+    hearth_send(pid, m);
+}
