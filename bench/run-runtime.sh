@@ -170,8 +170,8 @@ report() {
     if [ "$result" = idle_process ]; then
         # The Erlang figure is the VM's own count (erlang:memory(processes)); its RSS
         # growth, which is what the Hearth figure is, goes alongside.
-        local rm rlo rhi rn
-        read -r rm rlo rhi rn <<<"$(stats "$tmp/idle_process_rss.erlang.$s")"
+        local rm
+        read -r rm _ <<<"$(stats "$tmp/idle_process_rss.erlang.$s")"
         extra=" erlang_rss=$(fmt bytes "$rm")"
     fi
     echo "bench=$result schedulers=$s hearth=$(fmt "$unit" "$hm") erlang=$(fmt "$unit" "$em")" \

@@ -24,7 +24,7 @@ enum {
     BENCH_STOP,   /* exit now */
     BENCH_TOKEN,  /* ring: value = hops left */
     BENCH_PING,   /* ping-pong */
-    BENCH_PONG,
+    BENCH_PONG,   /* ping-pong: the answer */
     BENCH_SUM,    /* skynet: value = the subtree's sum */
     BENCH_EV,     /* fan-out: the event */
 };
