@@ -64,8 +64,9 @@ void hearth__thread_wait(hearth__proc_t *p, uint64_t deadline_ms)
     struct timespec ts;
 
     /* Announce that we wait, then look once more (pairs with proc_deliver). */
+    bool consumed = hearth__mpsc_consumed(&p->mq);
     atomic_store_explicit(&p->scheduled, 0, memory_order_seq_cst);
-    if (!hearth__mpsc_empty(&p->mq)) {
+    if (!consumed || !hearth__mpsc_quiet(&p->mq)) {
         atomic_store_explicit(&p->scheduled, 1, memory_order_relaxed);
         return;
     }

@@ -98,9 +98,13 @@ void hearth__mpsc_init(hearth__mpsc_t *q);
 void hearth__mpsc_push(hearth__mpsc_t *q, hearth_msg_t *m);
 /* Pops the oldest message, or NULL if empty or a push is half-done. */
 hearth_msg_t *hearth__mpsc_pop(hearth__mpsc_t *q);
-/* True if nothing is queued and no push is in progress. Reads only the atomic head,
- * so any thread may ask (seq_cst load: see hearth__proc_deliver). */
-bool hearth__mpsc_empty(hearth__mpsc_t *q);
+/* Going idle is a handshake with producers (see hearth__proc_deliver): while still the
+ * consumer, ask hearth__mpsc_consumed (tail on the stub: everything taken out); then
+ * give up the consumer role (clear p->scheduled, seq_cst); then ask
+ * hearth__mpsc_quiet (head on the stub: nobody pushed since; seq_cst, any thread).
+ * Only both together mean empty. */
+bool hearth__mpsc_consumed(hearth__mpsc_t *q);
+bool hearth__mpsc_quiet(hearth__mpsc_t *q);
 
 /* A private FIFO of messages the process has taken out of its queue but not handled. */
 typedef struct hearth__fifo {

@@ -3,9 +3,9 @@
  *
  * Producers (any thread) swap themselves into head and then link the previous node
  * to themselves; the consumer walks from tail. Between those two steps the queue is
- * briefly "half pushed": pop returns NULL though head moved. hearth__mpsc_empty looks
- * only at head, so a consumer that found nothing still sees the pending push and does
- * not go to sleep on it. Nodes are the messages themselves (their next_ field): pushing
+ * briefly "half pushed": pop returns NULL though head moved. A consumer about to go
+ * idle checks both ends (hearth__mpsc_consumed, then hearth__mpsc_quiet), so it never
+ * goes to sleep on a pending push. Nodes are the messages themselves (their next_ field): pushing
  * never allocates. The stub is a bare link inside the queue (mpsc->stub_next), cast to
  * a message pointer; only its next_ field is ever touched. */
 #include "internal.h"
@@ -65,11 +65,19 @@ hearth_msg_t *hearth__mpsc_pop(hearth__mpsc_t *q)
     return NULL;
 }
 
-bool hearth__mpsc_empty(hearth__mpsc_t *q)
+bool hearth__mpsc_consumed(hearth__mpsc_t *q)
 {
-    /* The consumer re-pushes the stub when it pops the last message, so the stub is
-     * the newest node exactly when nothing is queued; a half-done push has already
-     * moved head. */
+    /* The tail is back on the stub only once the consumer took every message; a
+     * message whose producer has not linked it yet keeps the tail off the stub. */
+    return q->tail == stub_of(q);
+}
+
+bool hearth__mpsc_quiet(hearth__mpsc_t *q)
+{
+    /* The consumer re-pushes the stub when it pops the last message, so head is the
+     * stub unless someone pushed since. That alone does not prove emptiness: a
+     * producer can swap itself in just before the consumer re-pushes the stub, and
+     * is then behind it (see hearth__mpsc_consumed). */
     return atomic_load_explicit(&q->head, memory_order_seq_cst) == stub_of(q);
 }
 

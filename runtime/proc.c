@@ -249,8 +249,8 @@ int hearth_send(hearth_pid_t to, hearth_msg_t *m)
         self = hearth__current_or_attach(); /* an OS thread's sends come from its process */
     if (self && self->cur_msg == m)
         self->cur_msg = NULL; /* sending the message being handled moves it */
-    if (m->from == HEARTH_PID_NONE && self)
-        m->from = self->pid;
+    if (self)
+        m->from = self->pid; /* a forwarded message is from its forwarder now */
     p = hearth__proc_lookup(to);
     if (HEARTH_UNLIKELY(p == NULL || atomic_load_explicit(&p->life, memory_order_relaxed) !=
                                          HEARTH__RUNNING)) {
@@ -539,7 +539,7 @@ void hearth__proc_start(hearth__proc_t *p, unsigned flags)
     }
     /* An event process runs only when it has mail; its init may have sent itself some. */
     atomic_store_explicit(&p->scheduled, 0, memory_order_seq_cst);
-    if (!hearth__mpsc_empty(&p->mq)) {
+    if (!hearth__mpsc_quiet(&p->mq)) { /* nothing was popped yet: head alone tells */
         int expected = 0;
         if (atomic_compare_exchange_strong(&p->scheduled, &expected, 1))
             hearth__sched_enqueue(p);

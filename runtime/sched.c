@@ -317,9 +317,12 @@ static void after_turn(hearth__sched_t *s, hearth__proc_t *p, int status)
         ring_push(s, p);
         return;
     }
-    /* seq_cst store then load: pairs with hearth__proc_deliver's push-then-load. */
+    /* Still the consumer: may read the tail. Then the seq_cst store and load pair with
+     * hearth__proc_deliver's push-then-load. */
+    bool consumed = hearth__mpsc_consumed(&p->mq);
     atomic_store_explicit(&p->scheduled, 0, memory_order_seq_cst);
-    if (!hearth__mpsc_empty(&p->mq) && atomic_compare_exchange_strong(&p->scheduled, &expected, 1))
+    if ((!consumed || !hearth__mpsc_quiet(&p->mq)) &&
+        atomic_compare_exchange_strong(&p->scheduled, &expected, 1))
         ring_push(s, p);
 }
 

@@ -6,6 +6,7 @@
 #include "task.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -910,5 +911,84 @@ TEST_IMPL(fault_mailbox_drop_and_delay)
     hearth_msg_free(m);
     ASSERT_OK(hearth_fault_mailbox(self, 0, 0, 0));
     ASSERT_OK(hearth_stop());
+    return 0;
+}
+
+/* Producers on other threads push while the consumer keeps going idle: no message may
+ * be left behind a consumer that went to sleep (a lost wake-up). A lost wake-up heals
+ * when the next message comes, so what shows it is a *last* message: many short
+ * rounds, each a few messages from several threads at once, each waited for. */
+enum { BURST_THREADS = 4 };
+
+struct burst {
+    pthread_barrier_t *start, *end;
+    hearth_pid_t *to;
+    int rounds, per_round;
+};
+
+static void *burst_main(void *arg)
+{
+    struct burst *b = arg;
+    int r, i;
+    for (r = 0; r < b->rounds; r++) {
+        pthread_barrier_wait(b->start);
+        for (i = 0; i < b->per_round; i++)
+            hearth_send(*b->to, hearth_msg_int(T_COUNT, 1));
+        pthread_barrier_wait(b->end);
+    }
+    return NULL;
+}
+
+struct tally {
+    hearth_pid_t report;
+    int64_t want, got;
+};
+
+static int tally_handle(void *state, hearth_msg_t *m)
+{
+    struct tally *t = state;
+    t->got += m->value;
+    if (t->got == t->want) {
+        t->got = 0; /* ready for the next round */
+        hearth_send(t->report, hearth_msg_int(T_DONE, 0));
+    }
+    return 0;
+}
+
+static const hearth_actor_t tally_actor = {"tally", NULL, tally_handle, NULL};
+
+TEST_IMPL(mailbox_no_lost_wakeup)
+{
+    hearth_config_t cfg = cfg_with(2);
+    int rounds = (int)test_scaled(20000), per_round = 2, r, i;
+    struct tally *t = calloc(1, sizeof(*t)); /* the tally process's own state */
+    pthread_barrier_t start, end;
+    struct burst b;
+    pthread_t th[BURST_THREADS];
+    hearth_pid_t pid;
+    hearth_msg_t *m;
+
+    ASSERT_OK(hearth_start(&cfg));
+    t->report = hearth_self();
+    t->want = (int64_t)BURST_THREADS * per_round;
+    ASSERT_OK(hearth_spawn(&tally_actor, t, 0, &pid));
+    pthread_barrier_init(&start, NULL, BURST_THREADS + 1);
+    pthread_barrier_init(&end, NULL, BURST_THREADS + 1);
+    b = (struct burst){&start, &end, &pid, rounds, per_round};
+    for (i = 0; i < BURST_THREADS; i++)
+        ASSERT_OK(pthread_create(&th[i], NULL, burst_main, &b));
+    for (r = 0; r < rounds; r++) {
+        pthread_barrier_wait(&start);
+        pthread_barrier_wait(&end);
+        m = recv_tag(T_DONE, 5000); /* a lost wake-up leaves the round's last unhandled */
+        if (m == NULL)
+            fprintf(stderr, "round %d of %d: the last messages were never handled\n", r, rounds);
+        ASSERT_NOT_NULL(m);
+        hearth_msg_free(m);
+    }
+    for (i = 0; i < BURST_THREADS; i++)
+        pthread_join(th[i], NULL);
+    ASSERT_OK(hearth_stop());
+    free(t);
     return 0;
 }

@@ -88,7 +88,7 @@ struct hearth_msg {
     uint32_t flags_;
     /* public */
     uint32_t tag;       /**< application tag, or a HEARTH_MSG_* system tag */
-    hearth_pid_t from;  /**< the sender, or HEARTH_PID_NONE */
+    hearth_pid_t from;  /**< the sender (set by hearth_send), or HEARTH_PID_NONE */
     uint64_t ref;       /**< a reference: call id, monitor ref, timer ref, socket */
     int64_t value;      /**< a small integer: an exit reason, a status, a count */
     size_t len;         /**< bytes at data */
