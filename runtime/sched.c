@@ -18,6 +18,7 @@
 #include "internal.h"
 
 #include <ck_ring.h>
+#include <malloc.h>
 #include <string.h>
 #ifdef HEARTH_TSAN
 #include <sanitizer/tsan_interface.h>
@@ -366,6 +367,18 @@ static bool has_work(hearth__sched_t *s)
     return false;
 }
 
+/* After a mass exit (a million processes gone), an idle scheduler gives the freed
+ * memory back to the system: glibc keeps freed chunks of its thread arenas otherwise. */
+static void trim_after_mass_exit(void)
+{
+    static _Atomic uint64_t trimmed_at;
+    uint64_t exited = atomic_load_explicit(&hearth__counters.exited, memory_order_relaxed);
+    uint64_t last = atomic_load_explicit(&trimmed_at, memory_order_relaxed);
+
+    if (exited - last >= 100000 && atomic_compare_exchange_strong(&trimmed_at, &last, exited))
+        malloc_trim(0);
+}
+
 static void sched_sleep(hearth__sched_t *s)
 {
     int64_t timeout;
@@ -375,6 +388,8 @@ static void sched_sleep(hearth__sched_t *s)
     if (!has_work(s) && !atomic_load(&stopping)) {
         hearth__epoch_reclaim(s->epoch);
         hearth__epoch_exit(s->epoch);
+        if (!hearth__epoch_pending(s->epoch))
+            trim_after_mass_exit();
         timeout = hearth__timers_next(s->wheel, hearth_now_ms());
         if (hearth__epoch_pending(s->epoch) && (timeout < 0 || timeout > 2))
             timeout = 2; /* come back to free what other threads still held */
