@@ -8,6 +8,7 @@
 #include <string.h>
 
 void hearth__registry_name_of(hearth_pid_t pid, char *buf, size_t size);
+uint64_t hearth__sends_total(void);
 
 void hearth__proc_info_fill(hearth__proc_t *p, hearth_proc_info_t *info)
 {
@@ -87,7 +88,7 @@ void hearth_stats(hearth_stats_t *out)
     memset(out, 0, sizeof(*out));
     out->spawned = atomic_load(&c->spawned);
     out->exited = atomic_load(&c->exited);
-    out->sent = atomic_load(&c->sent);
+    out->sent = hearth__sends_total();
     out->dropped = atomic_load(&c->dropped);
     out->delivered = out->sent - out->dropped;
     out->steals = atomic_load(&c->steals);

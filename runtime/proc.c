@@ -239,12 +239,45 @@ void hearth__proc_deliver(hearth__proc_t *p, hearth_msg_t *m)
     }
 }
 
+/* Sends counted per thread (a shared counter would bounce one cache line between
+ * every sender); hearth_stats adds them up. Blocks are never freed: few threads. */
+typedef struct send_count {
+    _Atomic uint64_t sent;
+    struct send_count *next;
+} send_count_t;
+
+static send_count_t *_Atomic send_counts;
+static __thread send_count_t *my_send_count;
+
+static inline void count_send(void)
+{
+    send_count_t *c = my_send_count;
+    if (HEARTH_UNLIKELY(c == NULL)) {
+        c = my_send_count = hearth__calloc(1, sizeof(*c));
+        c->next = atomic_load(&send_counts);
+        while (!atomic_compare_exchange_weak(&send_counts, &c->next, c))
+            ;
+    }
+    /* Only this thread writes it: a plain increment, published relaxed. */
+    atomic_store_explicit(&c->sent, atomic_load_explicit(&c->sent, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+uint64_t hearth__sends_total(void)
+{
+    uint64_t n = 0;
+    for (send_count_t *c = atomic_load(&send_counts); c; c = c->next)
+        n += atomic_load_explicit(&c->sent, memory_order_relaxed);
+    return n;
+}
+
 int hearth_send(hearth_pid_t to, hearth_msg_t *m)
 {
     hearth__proc_t *p;
     guard_t g = guard_enter();
     hearth__proc_t *self = current ? hearth__current() : NULL;
 
+    count_send();
     if (self == NULL && hearth__sched_self() == NULL)
         self = hearth__current_or_attach(); /* an OS thread's sends come from its process */
     if (self && self->cur_msg == m)

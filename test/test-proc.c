@@ -242,6 +242,8 @@ TEST_IMPL(proc_stale_pid_dropped)
     ASSERT_EQ(HEARTH_ESRCH, hearth_send(old, hearth_msg_int(T_PING, 1)));
     hearth_stats(&after);
     ASSERT_EQ(before.dropped + 1, after.dropped);
+    ASSERT_GE(after.sent, before.sent + 1);
+    ASSERT_EQ(after.sent - after.dropped, after.delivered);
     /* The fresh process got nothing: one message to it now is the only one it sees. */
     ASSERT_OK(hearth_send(fresh, hearth_msg_int(T_PING, 2)));
     m = recv_tag(T_COUNT, 2000);
