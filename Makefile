@@ -217,7 +217,7 @@ $(B)/embed-example: $(EMBED_OBJS) $(LIB_A)
 APPS_SRCS := $(sort $(shell find apps -type f -name '*.c' 2>/dev/null))
 APPS_OBJS := $(call objs,$(APPS_SRCS))
 APPS_A := $(if $(APPS_SRCS),$(B)/libhearth-apps.a)
-APPS_LIBS := -lsqlite3 -lsodium -ljansson -lcrypto
+APPS_LIBS := -lsqlite3 -lsodium -ljansson -lcrypto -lz
 
 $(APPS_OBJS) $(TEST_OBJS): private EXTRA_CPPFLAGS += -Iapps
 
