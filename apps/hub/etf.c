@@ -33,7 +33,7 @@ enum {
 
 /* ---- the buffer ------------------------------------------------------------------------ */
 
-static void reserve(etf_buf_t *b, size_t more)
+void etf_buf_reserve(etf_buf_t *b, size_t more)
 {
     size_t cap;
 
@@ -50,7 +50,7 @@ static void reserve(etf_buf_t *b, size_t more)
 
 void etf_buf_put(etf_buf_t *b, const void *data, size_t len)
 {
-    reserve(b, len);
+    etf_buf_reserve(b, len);
     if (len)
         memcpy(b->p + b->len, data, len);
     b->len += len;
@@ -58,7 +58,7 @@ void etf_buf_put(etf_buf_t *b, const void *data, size_t len)
 
 static void put8(etf_buf_t *b, uint8_t v)
 {
-    reserve(b, 1);
+    etf_buf_reserve(b, 1);
     b->p[b->len++] = v;
 }
 

@@ -38,6 +38,8 @@ typedef struct etf_buf {
 
 /* Appends len bytes. */
 void etf_buf_put(etf_buf_t *b, const void *data, size_t len);
+/* Makes room for at least more bytes after len. */
+void etf_buf_reserve(etf_buf_t *b, size_t more);
 
 /* Appends the encoding of v to b: with the version byte first if version is true
  * (a whole message), without it for a term to be embedded in another one (the hubs'

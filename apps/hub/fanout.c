@@ -41,6 +41,11 @@ hearth_payload_t *hub__encode(json_t *d, unsigned form)
     return p;
 }
 
+hearth_payload_t *hub_encode(const json_t *d, unsigned form)
+{
+    return hub__encode((json_t *)d, form == HUB_FORM_ETF);
+}
+
 /* The message without what MESSAGE_CONTENT guards (a shallow copy). */
 static json_t *strip_content(json_t *msg)
 {

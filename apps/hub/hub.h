@@ -268,7 +268,13 @@ typedef enum hub_event {
     HUB_EV_INVITE_DELETE,
 } hub_event_t;
 
+/* "MESSAGE_CREATE", ... ("UNKNOWN" for a value outside hub_event_t). */
 const char *hub_event_name(hub_event_t ev);
+
+/* Encodes d as hubs encode an event's "d" for form (HUB_FORM_JSON: compact JSON text;
+ * HUB_FORM_ETF: an ETF term without the version byte): a new shared payload, the
+ * caller's reference. For sessions that make a dispatch of their own. */
+hearth_payload_t *hub_encode(const json_t *d, unsigned form);
 
 typedef struct hub_presence {
     uint64_t user_id;
