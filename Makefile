@@ -233,6 +233,23 @@ endif
 
 -include $(wildcard $(patsubst %.o,%.d,$(APPS_OBJS)))
 
+# ---- hearth-server: the chat node, with the admin CLI inside ------------------------------------
+# apps/server/main.c is linked as an object; the rest comes from libhearth-apps.a. The
+# tests run the binary (api_server_*), so building them builds it too.
+
+SERVER_MAIN := $(wildcard apps/server/main.c)
+SERVER_BIN := $(if $(SERVER_MAIN),$(B)/hearth-server)
+
+ifneq ($(SERVER_BIN),)
+.PHONY: server
+all server: $(SERVER_BIN)
+$(TEST_BIN): | $(SERVER_BIN)
+
+$(SERVER_BIN): $(call objs,$(SERVER_MAIN)) $(APPS_A) $(LIB_A)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(call objs,$(SERVER_MAIN)) $(APPS_A) $(LIB_A) $(LIBS) $(APPS_LIBS)
+endif
+
 # ---- fuzzers (clang's libFuzzer) ------------------------------------------------------------------
 # make fuzz builds build/fuzz/fuzz_* from test/fuzz/fuzz_*.c, each with the few pure
 # sources it drives (no runtime); make fuzz-run runs each for FUZZ_SECONDS on a copy of
