@@ -189,7 +189,7 @@ static void identify_main(void *arg)
                             json_pack("{s:O, s:I}", "id",
                                       j->app ? json_object_get(j->app, "id")
                                              : json_object_get(j->user, "id"),
-                                      (json_int_t)json_integer_value(json_object_get(j->app, "flags"))));
+                                      "flags", (json_int_t)json_integer_value(json_object_get(j->app, "flags"))));
     json_object_set_new(extra, "private_channels",
                         j->dms != NULL && rq->shard_id == 0 ? json_incref(j->dms) : json_array());
     text = json_dumps(extra, JSON_COMPACT);
