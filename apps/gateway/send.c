@@ -18,23 +18,55 @@
 
 #include "hub/etf.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Per scheduler thread: the joined or compressed message being written. */
-static _Thread_local etf_buf_t scratch;
+/* Per scheduler thread: the joined or compressed message being written. A thread key
+ * (not _Thread_local) so the buffer is freed when the thread ends. */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 
 /* Past this the scratch buffer is given back after use (a rare huge GUILD_CREATE). */
 #define SCRATCH_KEEP ((size_t)256 << 10)
 
-static void scratch_done(void)
+static void scratch_free(void *p)
 {
-    if (scratch.cap > SCRATCH_KEEP) {
-        free(scratch.p);
-        memset(&scratch, 0, sizeof(scratch));
+    etf_buf_t *b = p;
+
+    free(b->p);
+    free(b);
+}
+
+static void scratch_key_make(void)
+{
+    if (pthread_key_create(&scratch_key, scratch_free) != 0)
+        abort();
+}
+
+static etf_buf_t *scratch_get(void)
+{
+    etf_buf_t *b;
+
+    pthread_once(&scratch_once, scratch_key_make);
+    b = pthread_getspecific(scratch_key);
+    if (b == NULL) {
+        b = calloc(1, sizeof(*b));
+        if (b == NULL || pthread_setspecific(scratch_key, b) != 0)
+            abort();
     }
-    scratch.len = 0;
+    b->len = 0;
+    return b;
+}
+
+static void scratch_done(etf_buf_t *b)
+{
+    if (b->cap > SCRATCH_KEEP) {
+        free(b->p);
+        memset(b, 0, sizeof(*b));
+    }
+    b->len = 0;
 }
 
 /* ---- zlib-stream -------------------------------------------------------------------------------- */
@@ -63,21 +95,21 @@ void gw__z_free(z_stream *z)
 
 /* Deflates the parts as one message into scratch, ending with a sync flush (the
  * 00 00 ff ff the clients look for). Returns 0 or -1. */
-static int deflate_parts(z_stream *z, const struct iovec *iov, int n)
+static int deflate_parts(z_stream *z, const struct iovec *iov, int n, etf_buf_t *out)
 {
     int i, flush, rc;
 
-    scratch.len = 0;
+    out->len = 0;
     for (i = 0; i < n; i++) {
         flush = i == n - 1 ? Z_SYNC_FLUSH : Z_NO_FLUSH;
         z->next_in = (Bytef *)iov[i].iov_base;
         z->avail_in = (uInt)iov[i].iov_len;
         for (;;) {
-            etf_buf_reserve(&scratch, 4096);
-            z->next_out = scratch.p + scratch.len;
-            z->avail_out = (uInt)(scratch.cap - scratch.len);
+            etf_buf_reserve(out, 4096);
+            z->next_out = out->p + out->len;
+            z->avail_out = (uInt)(out->cap - out->len);
             rc = deflate(z, flush);
-            scratch.len = scratch.cap - z->avail_out;
+            out->len = out->cap - z->avail_out;
             if (rc == Z_STREAM_ERROR)
                 return -1;
             /* Done when the input is in and deflate stopped with room to spare. */
@@ -112,28 +144,31 @@ void gw__close(ws_conn_t *c, gw_t *s, int code, bool end)
 /* Sends the parts as one message. */
 static int emit(ws_conn_t *c, gw_t *s, const struct iovec *iov, int n)
 {
+    etf_buf_t *sc;
     int i, err;
 
     if (!ws_conn_open(c))
         return HEARTH_EPIPE;
-    if (s->z != NULL) {
-        if (deflate_parts(s->z, iov, n) < 0) {
-            scratch_done();
-            gw__close(c, s, 4000, false);
-            return HEARTH_EPIPE;
-        }
-        err = ws_send_binary(c, scratch.p, scratch.len);
-    } else if (n == 1) {
+    if (s->z == NULL && n == 1) {
         err = s->form == HUB_FORM_ETF ? ws_send_binary(c, iov[0].iov_base, iov[0].iov_len)
                                       : ws_send_text(c, iov[0].iov_base, iov[0].iov_len);
     } else {
-        scratch.len = 0;
-        for (i = 0; i < n; i++)
-            etf_buf_put(&scratch, iov[i].iov_base, iov[i].iov_len);
-        err = s->form == HUB_FORM_ETF ? ws_send_binary(c, scratch.p, scratch.len)
-                                      : ws_send_text(c, scratch.p, scratch.len);
+        sc = scratch_get();
+        if (s->z != NULL) {
+            if (deflate_parts(s->z, iov, n, sc) < 0) {
+                scratch_done(sc);
+                gw__close(c, s, 4000, false);
+                return HEARTH_EPIPE;
+            }
+            err = ws_send_binary(c, sc->p, sc->len);
+        } else {
+            for (i = 0; i < n; i++)
+                etf_buf_put(sc, iov[i].iov_base, iov[i].iov_len);
+            err = s->form == HUB_FORM_ETF ? ws_send_binary(c, sc->p, sc->len)
+                                          : ws_send_text(c, sc->p, sc->len);
+        }
+        scratch_done(sc);
     }
-    scratch_done();
     if (err == HEARTH_EAGAIN) {
         /* A reader this slow would only fall further behind: drop the connection;
          * the session keeps what was not sent for its RESUME. */
