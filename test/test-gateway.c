@@ -4,8 +4,10 @@
  * listener with the gateway routes (test-gateway.h). */
 #include "test-gateway.h"
 
+#include "gateway/internal.h"
 #include "hub/etf.h"
 
+#include <stdio.h>
 #include <unistd.h>
 
 #define INTENTS_DEFAULT ((1 << 0) | (1 << 9) | (1 << 15)) /* GUILDS, GUILD_MESSAGES, CONTENT */
@@ -584,6 +586,88 @@ TEST_IMPL(gateway_drain)
     json_decref(v);
     ASSERT_EQ(1012, gwc_wait_close(&c, 5000));
     gwc_drop(&c);
+    gwt_stop(&e);
+    return 0;
+}
+
+/* Resident memory of this process, in bytes. */
+static long rss_bytes(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
+/* N identified idle sessions of N members of one guild: what one costs. Prints the
+ * session process's own figure (hearth_process_info: the process and its queue) and
+ * the whole process's resident growth per connection (server side and this test's
+ * client side together: an upper bound), and checks that an idle session holds no
+ * resume ring once its dispatches are acknowledged. */
+TEST_IMPL(gateway_idle_memory)
+{
+    char token[STORE_TOKEN_SIZE], name[64];
+    char(*tokens)[STORE_TOKEN_SIZE];
+    uint64_t owner, general, guild;
+    hearth_proc_info_t info;
+    gwt_env_t e;
+    gwc_t *cs;
+    json_t *v;
+    long before, after;
+    size_t n = test_scaled(1000), i;
+    hearth_pid_t pid = HEARTH_PID_NONE;
+
+    gwt_start(&e, NULL, NULL);
+    guild = owner_guild(&e, token, &owner, &general);
+    tokens = calloc(n, sizeof(*tokens));
+    cs = calloc(n, sizeof(*cs));
+    ASSERT_NOT_NULL(tokens);
+    ASSERT_NOT_NULL(cs);
+    ASSERT_OK(store_bulk_members(e.db, guild, "idle", n, tokens, NULL));
+    /* Warm up: the hub, the snapshot, the first stacks and buffers. */
+    gwc_connect(&cs[0], e.port, "/?v=10&encoding=json");
+    json_decref(gwc_identify(&cs[0], tokens[0], 1 | (1 << 9)));
+    json_decref(gwc_wait(&cs[0], "GUILD_CREATE", 5000));
+    usleep(200000);
+    before = rss_bytes();
+    for (i = 1; i < n; i++) {
+        gwc_connect(&cs[i], e.port, "/?v=10&encoding=json");
+        v = gwc_identify(&cs[i], tokens[i], 1 | (1 << 9));
+        ASSERT_NOT_NULL(v);
+        if (i == n / 2) {
+            snprintf(name, sizeof(name), "session:%s", gwj_s(v, "d.session_id"));
+            pid = hearth_whereis(name);
+        }
+        json_decref(v);
+        v = gwc_wait(&cs[i], "GUILD_CREATE", 5000);
+        ASSERT_NOT_NULL(v);
+        ASSERT(json_is_true(gwj(v, "d.large"))); /* more than 50 members: no member list */
+        json_decref(v);
+        /* Acknowledge (heartbeat with the last seq): the ring empties. */
+        gwc_send(&cs[i], json_pack("{s:i, s:i}", "op", 1, "d", (int)cs[i].seq));
+        json_decref(gwc_recv(&cs[i], 5000));
+        free(cs[i].buf); /* the client's read buffer is not the server's cost */
+        cs[i].buf = NULL;
+        cs[i].cap = cs[i].len = 0;
+    }
+    usleep(200000);
+    after = rss_bytes();
+    ASSERT_NE(HEARTH_PID_NONE, pid);
+    ASSERT_OK(hearth_process_info(pid, &info));
+    printf("idle identified session: process %zu bytes (hearth_process_info), "
+           "session state %zu bytes + ring 0; process RSS growth %.0f bytes per connection "
+           "(client and server, %zu connections)\n",
+           info.memory, sizeof(gw_t), (double)(after - before) / (double)(n - 1), n);
+    ASSERT_LE(info.memory + sizeof(gw_t), 3072);
+    for (i = 0; i < n; i++)
+        gwc_drop(&cs[i]);
+    free(cs);
+    free(tokens);
     gwt_stop(&e);
     return 0;
 }

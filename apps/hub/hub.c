@@ -168,7 +168,6 @@ static int load_guild(hub_t *h)
         json_object_del(h->guild, "members");
         json_object_del(h->guild, "member_count");
         h->owner_id = hub__json_id(json_object_get(h->guild, "owner_id"));
-        h->presences = json_object();
     }
     hub__job_free(j);
     return rc;
@@ -419,7 +418,7 @@ static void hub_free(hub_t *h)
     json_decref(h->guild);
     json_decref(h->channels);
     json_decref(h->members);
-    json_decref(h->presences);
+    hub__presence_free(h);
     json_decref(h->channel);
     free(h->recipients);
     free(h->subs);

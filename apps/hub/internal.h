@@ -117,7 +117,7 @@ typedef struct hub {
     json_t *guild;     /* the guild object (roles included), without channels/members */
     json_t *channels;  /* object: channel id -> channel */
     json_t *members;   /* object: user id -> member (with user) */
-    json_t *presences; /* object: user id -> PRESENCE_UPDATE "d" (online users only) */
+    u64map_t presences; /* user id -> presence (online users only): see presence.c */
     uint64_t owner_id;
 
     /* A private hub's state. */
@@ -182,6 +182,8 @@ void hub__presence_set(hub_t *h, uint64_t user_id, const char *status, json_t *a
 void hub__presence_gone(hub_t *h, uint64_t user_id);
 /* The "presences" array of a snapshot (new reference). */
 json_t *hub__presence_list(hub_t *h);
+/* Frees every presence (the hub is ending). */
+void hub__presence_free(hub_t *h);
 
 /* ops_*.c: each fills res (zeroed on entry) for one request. */
 void hub__op(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res);
