@@ -20,6 +20,7 @@
 #include "internal.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -55,10 +56,18 @@ int gateway_init(const gateway_config_t *cfg)
     return sodium_init() < 0 ? -1 : 0;
 }
 
-void gw__ensure_init(void)
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+static void default_init(void)
 {
     if (!atomic_load(&inited))
         gateway_init(NULL);
+}
+
+void gw__ensure_init(void)
+{
+    if (!atomic_load(&inited))
+        pthread_once(&default_once, default_init);
 }
 
 int gateway_drain(void)

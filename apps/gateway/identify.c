@@ -10,6 +10,7 @@
 #include "store/store.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,24 +207,25 @@ out:
     free(rq);
 }
 
+static unsigned char token_key[crypto_shorthash_KEYBYTES];
+static pthread_once_t token_key_once = PTHREAD_ONCE_INIT;
+
+static void token_key_make(void)
+{
+    gw__ensure_init(); /* sodium_init */
+    randombytes_buf(token_key, sizeof(token_key));
+}
+
 uint64_t gw__token_tag(const char *token)
 {
-    static unsigned char key[crypto_shorthash_KEYBYTES];
-    static bool keyed;
     unsigned char out[crypto_shorthash_BYTES];
     uint64_t tag;
 
-    gw__ensure_init();
-    if (!keyed) {
-        /* One key per process, made before any session could race for it (the first
-         * IDENTIFY or RESUME comes after gateway_init in the server; the worst a race
-         * could do is two sessions with different keys failing to RESUME). */
-        randombytes_buf(key, sizeof(key));
-        keyed = true;
-    }
+    /* One random key per process: a RESUME's token must hash as IDENTIFY's did. */
+    pthread_once(&token_key_once, token_key_make);
     if (strncmp(token, "Bot ", 4) == 0)
         token += 4;
-    crypto_shorthash(out, (const unsigned char *)token, strlen(token), key);
+    crypto_shorthash(out, (const unsigned char *)token, strlen(token), token_key);
     memcpy(&tag, out, sizeof(tag));
     return tag;
 }

@@ -17,6 +17,7 @@
 #include "hearth/supervisor.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,34 +187,49 @@ int hub_private_pid(uint64_t channel_id, hearth_pid_t *out)
     return hub_pid(HUB_KIND_PRIVATE, channel_id, out);
 }
 
+/* Which hub a channel belongs to, remembered process-wide: channel id -> guild id, or
+ * CHAN_PRIVATE. Channel ids are never reused and never move between guilds, so an
+ * entry cannot go wrong: a deleted channel still leads to its guild's hub, which
+ * answers Unknown Channel from its own state. Saves a store read per request. */
+#define CHAN_PRIVATE UINT64_MAX
+static pthread_mutex_t chan_lock = PTHREAD_MUTEX_INITIALIZER;
+static u64map_t chan_owner;
+
 /* The hub of a channel: its guild's, or its own private one. */
 static int channel_hub(uint64_t channel_id, hearth_pid_t *out)
 {
-    char name[48];
     hub_job_t *j;
-    uint64_t guild_id;
+    uint64_t owner = 0;
+    bool known;
     int64_t type;
     int err;
 
-    /* A live private hub answers without a store read. */
-    hub_name(HUB_KIND_PRIVATE, channel_id, name, sizeof(name));
-    if ((*out = hearth_whereis(name)) != HEARTH_PID_NONE)
-        return 0;
-    j = hub__job_new();
-    j->a = channel_id;
-    err = hub__job_run(channel_get_job, j);
-    guild_id = hub__json_id(json_object_get(j->out, "guild_id"));
-    type = json_integer_value(json_object_get(j->out, "type"));
-    hub__job_free(j);
-    if (err == STORE_ENOTFOUND)
-        return HEARTH_ENOENT;
-    if (err < 0)
-        return err;
-    if (guild_id != 0)
-        return hub_pid(HUB_KIND_GUILD, guild_id, out);
-    if (type != STORE_CHANNEL_DM && type != STORE_CHANNEL_GROUP_DM)
-        return HEARTH_ENOENT;
-    return hub_pid(HUB_KIND_PRIVATE, channel_id, out);
+    pthread_mutex_lock(&chan_lock);
+    known = u64map_get(&chan_owner, channel_id, &owner);
+    pthread_mutex_unlock(&chan_lock);
+    if (!known) {
+        j = hub__job_new();
+        j->a = channel_id;
+        err = hub__job_run(channel_get_job, j);
+        owner = hub__json_id(json_object_get(j->out, "guild_id"));
+        type = json_integer_value(json_object_get(j->out, "type"));
+        hub__job_free(j);
+        if (err == STORE_ENOTFOUND)
+            return HEARTH_ENOENT;
+        if (err < 0)
+            return err;
+        if (owner == 0) {
+            if (type != STORE_CHANNEL_DM && type != STORE_CHANNEL_GROUP_DM)
+                return HEARTH_ENOENT;
+            owner = CHAN_PRIVATE;
+        }
+        pthread_mutex_lock(&chan_lock);
+        u64map_put(&chan_owner, channel_id, owner);
+        pthread_mutex_unlock(&chan_lock);
+    }
+    if (owner == CHAN_PRIVATE)
+        return hub_pid(HUB_KIND_PRIVATE, channel_id, out);
+    return hub_pid(HUB_KIND_GUILD, owner, out);
 }
 
 /* ---- requests ----------------------------------------------------------------------------------- */
