@@ -33,6 +33,9 @@
  *     GW_PRIVILEGED_FLAGS_ONLY requires the flags. Else 4014. User accounts are not
  *     gated: their sessions get every intent (all of them when IDENTIFY has none).
  *   - Bots must send intents (4013 otherwise); bits beyond the known ones: 4013.
+ *   - Sharding: shard [id, count] with 0 <= id < count (else 4010); a session gets the
+ *     guilds with (guild_id >> 22) % count == id, and private channels on shard 0 only;
+ *     a bot in more than 2500 guilds without shards: 4011.
  *   - ETF: snowflakes travel as strings (Discord: "64-bit integers or strings").
  *   - The resume window after a connection drops: 60 s; a client closing with 1000 or
  *     1001 ends its session at once, as on Discord. */

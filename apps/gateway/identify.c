@@ -163,6 +163,10 @@ static void identify_main(void *arg)
         res.close_code = 4000;
         goto out;
     }
+    if (j->bot && rq->shard_count <= 1 && json_array_size(j->guilds) > 2500) {
+        res.close_code = 4011; /* as Discord: a bot in more than 2500 guilds must shard */
+        goto out;
+    }
     if (j->bot && !privileged_ok(res.intents, j->app, json_array_size(j->guilds))) {
         res.close_code = 4014;
         goto out;
