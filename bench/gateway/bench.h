@@ -45,14 +45,19 @@ typedef struct {
     double rate;          /* R: messages per second, all senders together */
     double seconds;       /* T: how long senders send */
     int sender_tokens;    /* senders rotate over the first this-many tokens */
+    bool kernel_stamps;   /* latency to the kernel's receive stamp, not to the read */
     int content_pad;      /* content bytes after the timestamp (at most 1,900) */
 } conf_t;
 
 /* ---- clocks and I/O (util.c) ----------------------------------------------------------- */
 
-/* CLOCK_MONOTONIC in nanoseconds: one clock for every process on the machine, so a
- * send time taken in the sender compares with a receive time taken in a worker. */
+/* CLOCK_MONOTONIC in nanoseconds, for durations and deadlines. */
 uint64_t now_ns(void);
+/* CLOCK_REALTIME in nanoseconds, for send and receive stamps: one clock for every
+ * process on the machine, and the clock of the kernel's SO_TIMESTAMPNS receive
+ * stamps, so a send time taken in the sender compares with the time a worker's
+ * socket got the MESSAGE_CREATE. */
+uint64_t wall_ns(void);
 void sleep_ns(uint64_t ns);
 /* Writes or reads exactly n bytes (blocking, retrying EINTR). 0, or -1 with errno
  * (EPIPE or 0 for end of file on read). */
@@ -144,7 +149,8 @@ enum {
     CMD_CONNECT = 'C', /* worker: open the rest; reply MSG_CONNECTED once all are READY */
     CMD_STATUS = 'S',  /* worker: reply MSG_STATUS */
     CMD_RESET = 'R',   /* worker: forget latencies so far; reply MSG_STATUS */
-    CMD_REPORT = 'H',  /* worker: reply MSG_STATUS, MSG_HIST, MSG_TABLE */
+    CMD_REPORT = 'H',  /* worker: reply MSG_STATUS, MSG_HIST (kernel arrival),
+                          MSG_HIST (read by the worker), MSG_TABLE */
     CMD_QUIT = 'Q',    /* worker: close everything and exit */
     CMD_GO = 'G',      /* sender: start sending now; reply MSG_SENDER then exit */
 };
@@ -168,16 +174,17 @@ typedef struct {
     uint64_t foreign;        /* MESSAGE_CREATE without one */
     uint64_t heartbeats;     /* heartbeats sent */
     uint64_t acks;           /* heartbeat ACKs received */
-    uint64_t first_ready_ns; /* clock of the first and last READY (0: none yet) */
+    uint64_t first_ready_ns; /* now_ns() of the first and last READY (0: none yet) */
     uint64_t last_ready_ns;
-    uint64_t last_delivery_ns;
+    uint64_t last_delivery_ns; /* wall_ns(): when the last delivery arrived */
+    uint64_t kernel_stamps;    /* deliveries stamped by the kernel (SO_TIMESTAMPNS) */
     int32_t last_close_code; /* the last close code or errno seen, for the log */
     int32_t last_errno;
 } wstat_t;
 
 /* One message's deliveries as one worker saw them (MSG_TABLE rows). */
 typedef struct {
-    uint64_t sent_ns; /* the nonce: when it was sent, which also names it */
+    uint64_t sent_ns; /* the nonce: when it was sent (wall_ns()), which also names it */
     uint64_t count;
     uint64_t max_ns; /* the latest delivery's latency */
 } msgrow_t;
@@ -185,7 +192,7 @@ typedef struct {
 /* The sender's result (MSG_SENDER, followed by MSG_HIST of REST round trips). */
 typedef struct {
     uint64_t planned, sent, ok, errors, rate_limited, reconnects;
-    uint64_t first_send_ns, last_send_ns;
+    uint64_t first_send_ns, last_send_ns; /* wall_ns() */
     uint64_t max_lag_ns; /* the latest a send left after its planned time */
     int32_t last_status;
 } sstat_t;

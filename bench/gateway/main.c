@@ -70,6 +70,7 @@ static conf_t conf = {
     .seconds = 10,
     .sender_tokens = 100,
     .content_pad = 32,
+    .kernel_stamps = true,
 };
 
 static struct {
@@ -109,7 +110,9 @@ static void usage(FILE *f)
             "  --drain S              wait S seconds for deliveries after the last send (10)\n"
             "  --label-connect NAME   scenario name of the connect line (connect)\n"
             "  --label-load NAME      scenario name of the load line (load)\n"
-            "  --path TARGET          gateway request target (/gateway?v=10&encoding=json)\n");
+            "  --path TARGET          gateway request target (/gateway?v=10&encoding=json)\n"
+            "  --read-stamps          latency to when a worker read a frame, not to the\n"
+            "                         kernel's receive stamp (SO_TIMESTAMPNS)\n");
 }
 
 static double num(const char *s, const char *name, double min, double max)
@@ -132,6 +135,7 @@ static void parse_args(int argc, char **argv)
         {"inflight", 1, 0, 'i'},     {"intents", 1, 0, 'I'},  {"pad", 1, 0, 'b'},
         {"settle", 1, 0, 'S'},       {"connect-timeout", 1, 0, 'C'}, {"drain", 1, 0, 'D'},
         {"label-connect", 1, 0, 'L'}, {"label-load", 1, 0, 'M'}, {"path", 1, 0, 'x'},
+        {"read-stamps", 0, 0, 'R'},
         {"help", 0, 0, '?'},         {0, 0, 0, 0}};
     int ch;
 
@@ -162,6 +166,7 @@ static void parse_args(int argc, char **argv)
         case 'L': opt.label_connect = optarg; break;
         case 'M': opt.label_load = optarg; break;
         case 'x': conf.path = optarg; break;
+        case 'R': conf.kernel_stamps = false; break;
         case '?':
         default: usage(ch == '?' && optopt == 0 ? stdout : stderr); exit(ch == '?' && optopt == 0 ? 0 : 2);
         }
@@ -386,6 +391,7 @@ static wstat_t total(void)
             t.last_delivery_ns = s->last_delivery_ns;
         if (s->last_close_code)
             t.last_close_code = s->last_close_code;
+        t.kernel_stamps += s->kernel_stamps;
     }
     return t;
 }
@@ -455,15 +461,15 @@ static double ms(uint64_t ns)
     return (double)ns / 1e6;
 }
 
-static void load_phase(uint64_t ready_conns)
+static void load_phase(uint64_t ready_conns, double idle_cpu)
 {
     child_t snd = {0};
-    hist_t h;
+    hist_t h, hr;
     sstat_t *ss;
     hist_t *rest;
     msgrow_t *rows = NULL;
     size_t nrows = 0;
-    uint64_t cpu0, cpu1, tool0 = 0, tool1 = 0, expected, deadline, *alls, complete = 0;
+    uint64_t cpu0, cpu1, tool0 = 0, tool1 = 0, expected, deadline, *alls, complete = 0, t_go, t_end;
     wstat_t t;
 
     spawn(&snd, 0, 0, 0, true);
@@ -476,6 +482,7 @@ static void load_phase(uint64_t ready_conns)
         tool0 += cpu_ns(kids[i].pid);
     tool0 += cpu_ns(snd.pid);
     cpu0 = cpu_ns(opt.server);
+    t_go = now_ns();
     fprintf(stderr, "load: %g messages/s for %g s from %d sender connections to %llu "
                     "connections (channel %llu)\n",
             conf.rate, conf.seconds, conf.senders, (unsigned long long)ready_conns,
@@ -498,10 +505,12 @@ static void load_phase(uint64_t ready_conns)
         sleep_ns(5000000);
     }
     cpu1 = cpu_ns(opt.server);
+    t_end = now_ns();
     for (size_t i = 0; i < nkids; i++)
         tool1 += cpu_ns(kids[i].pid);
 
     hist_init(&h);
+    hist_init(&hr);
     for (size_t i = 0; i < nkids; i++) {
         msg_hdr_t hd;
         void *p;
@@ -509,6 +518,9 @@ static void load_phase(uint64_t ready_conns)
         free(expect(&kids[i], MSG_STATUS, now_ns() + 10 * (uint64_t)NS, "a report"));
         p = expect(&kids[i], MSG_HIST, now_ns() + 10 * (uint64_t)NS, "a histogram");
         hist_merge(&h, p);
+        free(p);
+        p = expect(&kids[i], MSG_HIST, now_ns() + 10 * (uint64_t)NS, "a histogram");
+        hist_merge(&hr, p);
         free(p);
         if (!wait_readable(&kids[i], now_ns() + 10 * (uint64_t)NS) ||
             msg_recv(kids[i].res, &hd, &p) != 0 || hd.type != MSG_TABLE)
@@ -552,14 +564,21 @@ static void load_phase(uint64_t ready_conns)
            (unsigned long long)ss->errors, (unsigned long long)ss->rate_limited,
            (unsigned long long)t.deliveries, (unsigned long long)expected,
            span_s > 0 ? (double)t.deliveries / span_s : 0);
-    if (opt.server && t.deliveries > 0)
-        printf(" server_cpu_us_per_delivery=%.3f server_cpu_s=%.3f",
-               (double)(cpu1 - cpu0) / 1e3 / (double)t.deliveries, (double)(cpu1 - cpu0) / NS);
-    printf(" p50_ms=%.3f p99_ms=%.3f max_ms=%.3f msgs_complete=%llu/%zu all_delivered_p50_ms=%.3f "
-           "all_delivered_max_ms=%.3f rest_p50_ms=%.3f rest_p99_ms=%.3f send_lag_max_ms=%.3f "
-           "dropped=%llu tool_cpu_s=%.3f\n",
+    if (opt.server && t.deliveries > 0) {
+        double cpu = (double)(cpu1 - cpu0), busy = cpu - idle_cpu * (double)(t_end - t_go);
+        printf(" server_cpu_us_per_delivery=%.3f server_cpu_s=%.3f"
+               " server_cpu_us_per_delivery_less_idle=%.3f",
+               cpu / 1e3 / (double)t.deliveries, cpu / NS,
+               (busy > 0 ? busy : 0) / 1e3 / (double)t.deliveries);
+    }
+    printf(" stamps=%s p50_ms=%.3f p99_ms=%.3f max_ms=%.3f msgs_complete=%llu/%zu "
+           "all_delivered_p50_ms=%.3f all_delivered_max_ms=%.3f read_p50_ms=%.3f "
+           "read_p99_ms=%.3f read_max_ms=%.3f rest_p50_ms=%.3f rest_p99_ms=%.3f "
+           "send_lag_max_ms=%.3f dropped=%llu tool_cpu_s=%.3f\n",
+           t.kernel_stamps == t.deliveries ? "kernel" : t.kernel_stamps ? "mixed" : "read",
            ms(hist_quantile(&h, 0.50)), ms(hist_quantile(&h, 0.99)), ms(h.max),
            (unsigned long long)complete, m, m ? ms(alls[(m - 1) / 2]) : 0, m ? ms(alls[m - 1]) : 0,
+           ms(hist_quantile(&hr, 0.50)), ms(hist_quantile(&hr, 0.99)), ms(hr.max),
            ms(hist_quantile(rest, 0.50)), ms(hist_quantile(rest, 0.99)), ms(ss->max_lag_ns),
            (unsigned long long)t.dropped, (double)(tool1 - tool0) / NS);
     fflush(stdout);
@@ -576,7 +595,8 @@ int main(int argc, char **argv)
 {
     struct rlimit rl;
     long rss0, rss_base, rss1;
-    uint64_t t0, deadline, last_print = 0;
+    uint64_t t0, deadline, last_print = 0, idle0, idle_t0;
+    double idle_cpu;
     size_t n, per, first = 0;
     wstat_t t;
 
@@ -679,8 +699,12 @@ int main(int argc, char **argv)
     if (t.guild_creates < t.ready)
         fprintf(stderr, "connect: only %llu of %llu connections got a GUILD_CREATE\n",
                 (unsigned long long)t.guild_creates, (unsigned long long)t.ready);
+    /* The server's CPU while the connections only heartbeat: its idle cost. */
+    idle0 = cpu_ns(opt.server);
+    idle_t0 = now_ns();
     sleep_ns((uint64_t)(opt.settle * NS));
     rss1 = server_rss_kb();
+    idle_cpu = (double)(cpu_ns(opt.server) - idle0) / (double)(now_ns() - idle_t0);
     t = poll_status(now_ns() + 10 * (uint64_t)NS);
 
     printf("bench=gateway scenario=%s conns=%zu ready=%llu failed=%llu retries=%llu "
@@ -693,12 +717,14 @@ int main(int argc, char **argv)
         printf(" server_rss_start_kb=%ld server_rss_base_kb=%ld server_rss_kb=%ld "
                "server_bytes_per_conn=%.0f",
                rss0, rss_base, rss1, (double)(rss1 - rss_base) * 1024.0 / (double)(t.ready - 1));
+    if (opt.server)
+        printf(" server_idle_cpu_pct=%.2f", idle_cpu * 100);
     printf(" workers=%zu sources=%d\n", nkids, conf.sources);
     fflush(stdout);
 
     /* 3. load. */
     if (conf.rate > 0)
-        load_phase(t.ready);
+        load_phase(t.ready, idle_cpu);
 
     for (size_t i = 0; i < nkids; i++)
         command(&kids[i], CMD_QUIT);

@@ -3,8 +3,8 @@
  * channel for T seconds, open loop: message j is due at start + j/R and leaves on the
  * first connection with no request outstanding (so a slow reply delays later sends,
  * and the lag is reported). Each message's nonce and the start of its content are
- * the CLOCK_MONOTONIC nanoseconds just before its request is written: the workers
- * subtract that from the time they read the MESSAGE_CREATE. Requests rotate over the
+ * the CLOCK_REALTIME nanoseconds just before its request is written: the workers
+ * subtract that from the time their socket got the MESSAGE_CREATE. Requests rotate over the
  * first conf.sender_tokens tokens (Authorization: the raw user token).
  *
  * The REST round trip of each request goes into a histogram too; the result is
@@ -29,7 +29,7 @@
 typedef struct {
     int fd;
     bool busy;
-    uint64_t sent_ns;
+    uint64_t sent_ns; /* now_ns() of the outstanding request */
     char *in;
     size_t inlen, incap;
 } sconn_t;
@@ -112,7 +112,7 @@ static void post(sender_t *s, int i, uint64_t due)
     char body[2300], req[3000];
     const char *token = c->tokens[s->tok++ % (size_t)c->sender_tokens];
     int bn, rn;
-    uint64_t t;
+    uint64_t t, wall;
 
     if (sc->fd < 0 && sconn_open(s, i) != 0) {
         s->st.errors++;
@@ -120,8 +120,9 @@ static void post(sender_t *s, int i, uint64_t due)
         return;
     }
     t = now_ns();
+    wall = wall_ns();
     bn = snprintf(body, sizeof(body), "{\"content\":\"%llu %.*s\",\"nonce\":\"%llu\"}",
-                  (unsigned long long)t, c->content_pad, s->pad, (unsigned long long)t);
+                  (unsigned long long)wall, c->content_pad, s->pad, (unsigned long long)wall);
     rn = snprintf(req, sizeof(req),
                   "POST /api/v10/channels/%llu/messages HTTP/1.1\r\nHost: %s:%d\r\n"
                   "Authorization: %s\r\nContent-Type: application/json\r\n"
@@ -139,8 +140,8 @@ static void post(sender_t *s, int i, uint64_t due)
     sc->sent_ns = t;
     s->st.sent++;
     if (s->st.first_send_ns == 0)
-        s->st.first_send_ns = t;
-    s->st.last_send_ns = t;
+        s->st.first_send_ns = wall;
+    s->st.last_send_ns = wall;
     if (t > due && t - due > s->st.max_lag_ns)
         s->st.max_lag_ns = t - due;
 }

@@ -10,11 +10,18 @@
  * op 1 requests and pings.
  *
  * Reads go into one scratch buffer per worker; only an incomplete frame's bytes are
- * kept per connection, so 7,500 idle connections cost ~100 bytes each here. Every
- * MESSAGE_CREATE is timestamped when its bytes are read (one clock read per recv,
- * which counts this worker's own queueing against the server: the figure is an upper
- * bound) and compared with the send time in its nonce; the latency goes into a
- * histogram and into a per-message row (count, latest) for "time until all got it".
+ * kept per connection, so 7,500 idle connections cost ~100 bytes each here.
+ *
+ * Every MESSAGE_CREATE is compared with the send time in its nonce twice:
+ *   - arrival: the kernel's receive stamp of the socket's data (SO_TIMESTAMPNS; for
+ *     TCP the stamp of the last segment a recvmsg read, so an upper bound for every
+ *     frame in that read). On loopback that is when the server's write reached the
+ *     stack: send-to-deliver without this tool's own queueing. The main figure.
+ *   - read: the clock when this worker read the bytes, which adds the time the
+ *     frame waited for this process (the machine has 2 cores for the server and
+ *     the tool). An upper bound, reported beside it.
+ * Arrival latencies go into a histogram and into a per-message row (count, latest)
+ * for "time until all connections had it"; read latencies into a second histogram.
  *
  * The parent drives the worker with one-byte commands (bench.h); while connections
  * are opening the worker also sends a MSG_STATUS every second for progress. */
@@ -27,6 +34,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SCRATCH_SIZE (1u << 20)
@@ -64,7 +73,9 @@ typedef struct {
     bool warm_pending, connect_pending;
     uint64_t next_progress;
     wstat_t st;
-    hist_t hist;
+    hist_t hist, hist_read;   /* arrival and read latencies */
+    uint64_t rx_kernel;       /* the current read's kernel stamp (wall clock; 0: none) */
+    uint64_t rx_read;         /* and wall_ns() when it was read */
     msgrow_t *table;
     size_t table_used;
     uint8_t *scratch;
@@ -268,10 +279,10 @@ static void table_add(worker_t *w, uint64_t sent_ns, uint64_t lat)
 
 /* A MESSAGE_CREATE: its send time is the nonce, or else the leading digits of its
  * content (the sender puts it in both). */
-static void on_message_create(worker_t *w, span_t d, uint64_t now)
+static void on_message_create(worker_t *w, span_t d)
 {
     span_t v;
-    uint64_t sent = 0;
+    uint64_t sent = 0, at = w->rx_kernel ? w->rx_kernel : w->rx_read, lat;
 
     if (json_get(d, "nonce", &v) != 0 || json_u64(v, &sent) != 0) {
         span_t s;
@@ -280,15 +291,18 @@ static void on_message_create(worker_t *w, span_t d, uint64_t now)
             for (size_t i = 0; i < s.n && s.p[i] >= '0' && s.p[i] <= '9'; i++)
                 sent = sent * 10 + (uint64_t)(s.p[i] - '0');
     }
-    if (sent == 0 || sent > now + 1000000000ull) {
+    if (sent == 0 || sent > w->rx_read + 1000000000ull) {
         w->st.foreign++;
         return;
     }
-    uint64_t lat = now > sent ? now - sent : 0;
+    lat = at > sent ? at - sent : 0;
     hist_add(&w->hist, lat);
     table_add(w, sent, lat);
+    hist_add(&w->hist_read, w->rx_read > sent ? w->rx_read - sent : 0);
     w->st.deliveries++;
-    w->st.last_delivery_ns = now;
+    w->st.kernel_stamps += w->rx_kernel != 0;
+    if (at > w->st.last_delivery_ns)
+        w->st.last_delivery_ns = at;
 }
 
 /* One whole text message from the server. */
@@ -318,7 +332,7 @@ static void on_text(worker_t *w, conn_t *c, const uint8_t *p, size_t n, uint64_t
         if (json_u64(s, &x) == 0)
             c->seq = (int64_t)x;
         if (span_eq(t, "\"MESSAGE_CREATE\"")) {
-            on_message_create(w, d, now);
+            on_message_create(w, d);
         } else if (span_eq(t, "\"READY\"")) {
             if (c->state == C_IDENTIFY)
                 became_ready(w, c);
@@ -448,6 +462,10 @@ static size_t on_bytes(worker_t *w, conn_t *c, uint8_t *buf, size_t have, uint64
 
 static void on_readable(worker_t *w, conn_t *c)
 {
+    char cmsg_buf[CMSG_SPACE(sizeof(struct timespec)) * 2];
+    struct iovec iov;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
     for (int round = 0; round < 16 && c->fd >= 0; round++) {
         uint8_t *buf;
         size_t have, cap, used, left;
@@ -471,7 +489,11 @@ static void on_readable(worker_t *w, conn_t *c)
             have = 0;
             cap = SCRATCH_SIZE;
         }
-        r = recv(c->fd, buf + have, cap - have, MSG_DONTWAIT);
+        iov.iov_base = buf + have;
+        iov.iov_len = cap - have;
+        mh.msg_control = cmsg_buf;
+        mh.msg_controllen = sizeof(cmsg_buf);
+        r = recvmsg(c->fd, &mh, MSG_DONTWAIT);
         if (r == 0) {
             conn_fail(w, c, "closed by the server (end of stream)", 0);
             return;
@@ -482,6 +504,14 @@ static void on_readable(worker_t *w, conn_t *c)
             return;
         }
         now = now_ns();
+        w->rx_read = wall_ns();
+        w->rx_kernel = 0;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+                struct timespec ts;
+                memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+                w->rx_kernel = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+            }
         used = on_bytes(w, c, buf, have + (size_t)r, now, &need);
         if (c->fd < 0)
             return;
@@ -510,6 +540,7 @@ static void on_readable(worker_t *w, conn_t *c)
 static void conn_start(worker_t *w, conn_t *c)
 {
     uint32_t src = 0x7f000002u + c->tok % (uint32_t)w->c->sources;
+    int one = 1;
     struct epoll_event e = {.events = EPOLLOUT | EPOLLIN, .data.ptr = c};
 
     c->seq = -1;
@@ -522,6 +553,8 @@ static void conn_start(worker_t *w, conn_t *c)
         conn_fail(w, c, "connect: errno", errno);
         return;
     }
+    if (w->c->kernel_stamps)
+        setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
     if (epoll_ctl(w->ep, EPOLL_CTL_ADD, c->fd, &e) != 0)
         conn_fail(w, c, "epoll_ctl: errno", errno);
 }
@@ -582,6 +615,7 @@ static void send_report(worker_t *w)
             rows[n++] = w->table[i];
     reply_status(w, MSG_STATUS);
     if (msg_send(w->res_fd, MSG_HIST, &w->hist, sizeof(w->hist)) != 0 ||
+        msg_send(w->res_fd, MSG_HIST, &w->hist_read, sizeof(w->hist_read)) != 0 ||
         msg_send(w->res_fd, MSG_TABLE, rows, (uint32_t)(n * sizeof(*rows))) != 0)
         _exit(1);
     free(rows);
@@ -590,9 +624,10 @@ static void send_report(worker_t *w)
 static void reset(worker_t *w)
 {
     hist_init(&w->hist);
+    hist_init(&w->hist_read);
     memset(w->table, 0, TABLE_SLOTS * sizeof(*w->table));
     w->table_used = 0;
-    w->st.deliveries = w->st.foreign = 0;
+    w->st.deliveries = w->st.foreign = w->st.kernel_stamps = 0;
     w->st.last_delivery_ns = 0;
 }
 
@@ -662,6 +697,7 @@ void worker_main(const conf_t *c, int id, size_t first, size_t count, int cmd_fd
                                       "User-Agent: hearth-bench-gateway\r\n\r\n",
                                       c->path, inet_ntoa(c->host), c->port);
     hist_init(&w->hist);
+    hist_init(&w->hist_read);
     w->st.conns = count;
     w->ep = epoll_create1(EPOLL_CLOEXEC);
     set_nonblock(cmd_fd);
