@@ -262,6 +262,18 @@ TEST_IMPL(hub_guild_events)
     ASSERT_EQ(joiner, jid(gwj(v, "d.user"), "id"));
     json_decref(v);
 
+    /* A guild created in the store reaches its owner's session once REST calls
+     * MEMBER_ADD for the owner. */
+    {
+        uint64_t g2 = ts_guild(e.db, owner, "Second", NULL);
+        json_decref(gwt_req(HUB_GUILD, g2, HUB_OP_MEMBER_ADD, owner,
+                            json_pack("{s:I}", "user_id", (json_int_t)owner), 204));
+        v = gwc_wait(&co, "GUILD_CREATE", 5000);
+        ASSERT_NOT_NULL(v);
+        ASSERT_EQ(g2, jid(gwj(v, "d"), "id"));
+        json_decref(v);
+    }
+
     /* Channel delete, then the guild. */
     json_decref(gwt_req(HUB_CHANNEL, chan, HUB_OP_CHANNEL_DELETE, owner, json_object(), 200));
     v = gwc_wait(&co, "CHANNEL_DELETE", 5000);

@@ -71,7 +71,9 @@ typedef enum hub_op {
      * Add with {"user_id", "code"} accepts invite "code" for user_id (the use is
      * counted and the member added atomically; 404/10006 if unknown or expired) and
      * answers 200 with the invite; without "code" it answers 201 with the member, or
-     * 204 if user_id was a member already. */
+     * 204 if user_id was a member already. Either way the user's live sessions that
+     * are not in the guild yet start receiving it (GUILD_CREATE): so after creating a
+     * guild in the store, REST calls MEMBER_ADD for its owner (actor = owner). */
     HUB_OP_MEMBER_ADD,
     HUB_OP_MEMBER_REMOVE,
     HUB_OP_MEMBER_MODIFY,

@@ -427,6 +427,7 @@ static void op_member_add(hub_t *h, uint64_t actor, json_t *args, hub_result_t *
     hub_job_t *j;
     uint64_t uid = 0;
     char key[21];
+    bool fresh;
     int rc;
 
     if (hub__arg_id(args, "user_id", &uid) != 1) {
@@ -452,29 +453,34 @@ static void op_member_add(hub_t *h, uint64_t actor, json_t *args, hub_result_t *
         hub__store_err(res, rc, 10013);
         goto out;
     }
-    if (rc == 0 && !hub__is_member(h, uid)) {
+    /* New to this hub, even if the store had it already (an invite REST accepted
+     * itself): cache it and tell everyone. */
+    fresh = !hub__is_member(h, uid) && j->out != NULL;
+    if (fresh) {
         json_object_set(h->members, hub__key(uid, key), j->out);
         hub__snap_invalidate(h, false);
         d = member_event(h, j->out);
         fan(h, HUB_EV_GUILD_MEMBER_ADD, HUB_INTENT_GUILD_MEMBERS, d);
         json_decref(d);
-        /* The new member's live sessions subscribe and get GUILD_CREATE. */
-        dir = hearth_whereis(HUB_DIRECTORY_NAME);
-        if (dir != HEARTH_PID_NONE) {
-            nt.user_id = uid;
-            nt.tag = HUB_TAG_JOINED;
-            jn.guild_id = h->id;
-            jn.hub = hearth_self();
-            m = hearth_msg_new(HUB_TAG_DIR_NOTIFY, sizeof(nt) + sizeof(jn));
-            memcpy(m->data, &nt, sizeof(nt));
-            memcpy((char *)m->data + sizeof(nt), &jn, sizeof(jn));
-            hearth_server_cast(dir, m);
-        }
+    }
+    /* The member's live sessions that are not subscribed yet subscribe and get
+     * GUILD_CREATE (a new member; or the owner of a guild REST just created, which
+     * then calls MEMBER_ADD for it: see hub.h). */
+    dir = hearth_whereis(HUB_DIRECTORY_NAME);
+    if (dir != HEARTH_PID_NONE && !u64map_get(&h->user_subs, uid, NULL)) {
+        nt.user_id = uid;
+        nt.tag = HUB_TAG_JOINED;
+        jn.guild_id = h->id;
+        jn.hub = hearth_self();
+        m = hearth_msg_new(HUB_TAG_DIR_NOTIFY, sizeof(nt) + sizeof(jn));
+        memcpy(m->data, &nt, sizeof(nt));
+        memcpy((char *)m->data + sizeof(nt), &jn, sizeof(jn));
+        hearth_server_cast(dir, m);
     }
     if (code != NULL) {
         hub__ok(res, 200, j->out2);
         j->out2 = NULL;
-    } else if (rc == 0) {
+    } else if (fresh) {
         hub__ok(res, 201, j->out);
         j->out = NULL;
     } else {
