@@ -3,7 +3,7 @@
 # build/opt/hearth-bench-gateway (bench/gateway/).
 #
 #   bench/run-gateway.sh [--conns N] [--senders S] [--rate R] [--seconds T]
-#                        [--only idle,broadcast,load] [--keep] [-- TOOL-ARGS...]
+#                        [--only idle,broadcast,load,peak] [--keep] [-- TOOL-ARGS...]
 #
 # `./forge bench gateway [args]` calls this after building TYPE=opt. Each run gets a
 # fresh data directory: the admin CLI creates an owner, a guild and N users as its
@@ -11,7 +11,8 @@
 # as its own process (the tool reads its RSS and CPU time from /proc/PID), the tool
 # opens N identified gateway connections and, when asked, has S senders post R
 # messages/s for T seconds; then the server gets SIGTERM. With none of --conns,
-# --senders, --rate, --seconds it runs the issue's three scenarios:
+# --senders, --rate, --seconds it runs the issue's three scenarios, and a fourth for
+# the peak delivery rate:
 #
 #   idle       15,000 identified idle connections: connections/s, server bytes per
 #              connection (goal: 3 KB or less)
@@ -19,6 +20,9 @@
 #              send-to-deliver p50/p99/max and time until all had it (goal: p99 < 100 ms)
 #   load       1,000 connections x 20 messages/s for 10 s (4 senders): deliveries/s,
 #              server CPU per delivery (goal: 5 us or less), p99 (goal: < 10 ms)
+#   peak       1,000 connections, 16 senders posting as fast as the REST API answers
+#              (up to 1,000 messages/s) for 5 s: the most deliveries/s (the issue's
+#              Node.js baseline peaks near 35k)
 #
 # With any of them it runs one scenario, "custom", with those settings (defaults
 # 1,000 connections, 4 senders, 20 messages/s, 10 s). The tool's own lines go to
@@ -42,7 +46,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 conns="" senders="" rate="" seconds=""
-only="idle,broadcast,load"
+only="idle,broadcast,load,peak"
 keep=0
 tool_args=()
 
@@ -205,6 +209,10 @@ else
     if has load; then
         run load 1000 --label-connect load-connect --label-load load --senders 4 --rate 20 \
             --seconds 10 || failed=1
+    fi
+    if has peak; then
+        run peak 1000 --label-connect peak-connect --label-load peak --senders 16 --rate 1000 \
+            --seconds 5 --drain 20 || failed=1
     fi
 fi
 
