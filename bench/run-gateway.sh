@@ -164,6 +164,11 @@ run() {
         kill -0 "$server_pid" 2>/dev/null || break
         sleep 0.1
     done
+    if grep -q 'gateway is not built in' "$dir/server.err"; then
+        say "$name: $server says the gateway is not built in (REST only): nothing to measure"
+        stop_server
+        return 1
+    fi
     if [ -z "$port" ]; then
         say "$name: the server did not start:"
         cat "$dir/server.err" >&2
