@@ -31,22 +31,22 @@
 /* ---- settings shared by the parent and its children ---------------------------------- */
 
 typedef struct {
-    struct in_addr host;  /* the server's address */
-    int port;             /* the server's port */
-    const char *path;     /* the gateway's request target, "/gateway?v=10&encoding=json" */
-    int sources;          /* connections spread over 127.0.0.2 .. 127.0.0.(1+sources) */
-    int inflight;         /* per worker: connections opened but not yet READY */
-    int intents;          /* the IDENTIFY intents */
-    int retries;          /* per connection: reconnects allowed before READY */
-    char **tokens;        /* every token of the tokens file */
+    struct in_addr host; /* the server's address */
+    int port;            /* the server's port */
+    const char *path;    /* the gateway's request target, "/gateway?v=10&encoding=json" */
+    int sources;         /* connections spread over 127.0.0.2 .. 127.0.0.(1+sources) */
+    int inflight;        /* per worker: connections opened but not yet READY */
+    int intents;         /* the IDENTIFY intents */
+    int retries;         /* per connection: reconnects allowed before READY */
+    char **tokens;       /* every token of the tokens file */
     size_t ntokens;
-    uint64_t channel_id;  /* where senders post */
-    int senders;          /* S: sender connections */
-    double rate;          /* R: messages per second, all senders together */
-    double seconds;       /* T: how long senders send */
-    int sender_tokens;    /* senders rotate over the first this-many tokens */
-    bool kernel_stamps;   /* latency to the kernel's receive stamp, not to the read */
-    int content_pad;      /* content bytes after the timestamp (at most 1,900) */
+    uint64_t channel_id; /* where senders post */
+    int senders;         /* S: sender connections */
+    double rate;         /* R: messages per second, all senders together */
+    double seconds;      /* T: how long senders send */
+    int sender_tokens;   /* senders rotate over the first this-many tokens */
+    bool kernel_stamps;  /* latency to the kernel's receive stamp, not to the read */
+    int content_pad;     /* content bytes after the timestamp (at most 1,900) */
 } conf_t;
 
 /* ---- clocks and I/O (util.c) ----------------------------------------------------------- */
@@ -178,7 +178,7 @@ typedef struct {
     uint64_t last_ready_ns;
     uint64_t last_delivery_ns; /* wall_ns(): when the last delivery arrived */
     uint64_t kernel_stamps;    /* deliveries stamped by the kernel (SO_TIMESTAMPNS) */
-    int32_t last_close_code; /* the last close code or errno seen, for the log */
+    int32_t last_close_code;   /* the last close code or errno seen, for the log */
     int32_t last_errno;
 } wstat_t;
 
@@ -193,7 +193,7 @@ typedef struct {
 typedef struct {
     uint64_t planned, sent, ok, errors, rate_limited, reconnects;
     uint64_t first_send_ns, last_send_ns; /* wall_ns() */
-    uint64_t max_lag_ns; /* the latest a send left after its planned time */
+    uint64_t max_lag_ns;                  /* the latest a send left after its planned time */
     int32_t last_status;
 } sstat_t;
 

@@ -86,33 +86,32 @@ static size_t nkids;
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: hearth-bench-gateway --port P --tokens FILE [options]\n"
-            "\n"
-            "  --host ADDR            the server's IPv4 address (127.0.0.1)\n"
-            "  --port P               the server's port (required)\n"
-            "  --tokens FILE          user tokens, one a line, members of one guild (required)\n"
-            "  --conns N              gateway connections to open (all tokens)\n"
-            "  --server-pid PID       the server process, for its RSS and CPU time\n"
-            "  --guild ID             the guild (else the first token's first guild)\n"
-            "  --channel ID           where to post (else the guild's first text channel)\n"
-            "  --senders S            sender connections (4)\n"
-            "  --rate R               messages per second in all; 0: connect only (0)\n"
-            "  --seconds T            how long to send (10)\n"
-            "  --workers W            gateway worker processes (max(2, N/7500))\n"
-            "  --sources K            source addresses 127.0.0.2 .. 127.0.0.(K+1) (4)\n"
-            "  --inflight I           per worker, connections opening at once (128)\n"
-            "  --intents X            IDENTIFY intents (33281: GUILDS|GUILD_MESSAGES|\n"
-            "                         MESSAGE_CONTENT)\n"
-            "  --pad B                message content bytes after the timestamp (32)\n"
-            "  --settle S             seconds to wait before reading RSS (2)\n"
-            "  --connect-timeout S    give up connecting after S seconds (180)\n"
-            "  --drain S              wait S seconds for deliveries after the last send (10)\n"
-            "  --label-connect NAME   scenario name of the connect line (connect)\n"
-            "  --label-load NAME      scenario name of the load line (load)\n"
-            "  --path TARGET          gateway request target (/gateway?v=10&encoding=json)\n"
-            "  --read-stamps          latency to when a worker read a frame, not to the\n"
-            "                         kernel's receive stamp (SO_TIMESTAMPNS)\n");
+    fprintf(f, "usage: hearth-bench-gateway --port P --tokens FILE [options]\n"
+               "\n"
+               "  --host ADDR            the server's IPv4 address (127.0.0.1)\n"
+               "  --port P               the server's port (required)\n"
+               "  --tokens FILE          user tokens, one a line, members of one guild (required)\n"
+               "  --conns N              gateway connections to open (all tokens)\n"
+               "  --server-pid PID       the server process, for its RSS and CPU time\n"
+               "  --guild ID             the guild (else the first token's first guild)\n"
+               "  --channel ID           where to post (else the guild's first text channel)\n"
+               "  --senders S            sender connections (4)\n"
+               "  --rate R               messages per second in all; 0: connect only (0)\n"
+               "  --seconds T            how long to send (10)\n"
+               "  --workers W            gateway worker processes (max(2, N/7500))\n"
+               "  --sources K            source addresses 127.0.0.2 .. 127.0.0.(K+1) (4)\n"
+               "  --inflight I           per worker, connections opening at once (128)\n"
+               "  --intents X            IDENTIFY intents (33281: GUILDS|GUILD_MESSAGES|\n"
+               "                         MESSAGE_CONTENT)\n"
+               "  --pad B                message content bytes after the timestamp (32)\n"
+               "  --settle S             seconds to wait before reading RSS (2)\n"
+               "  --connect-timeout S    give up connecting after S seconds (180)\n"
+               "  --drain S              wait S seconds for deliveries after the last send (10)\n"
+               "  --label-connect NAME   scenario name of the connect line (connect)\n"
+               "  --label-load NAME      scenario name of the load line (load)\n"
+               "  --path TARGET          gateway request target (/gateway?v=10&encoding=json)\n"
+               "  --read-stamps          latency to when a worker read a frame, not to the\n"
+               "                         kernel's receive stamp (SO_TIMESTAMPNS)\n");
 }
 
 static double num(const char *s, const char *name, double min, double max)
@@ -127,16 +126,30 @@ static double num(const char *s, const char *name, double min, double max)
 
 static void parse_args(int argc, char **argv)
 {
-    static const struct option longs[] = {
-        {"host", 1, 0, 'h'},         {"port", 1, 0, 'p'},     {"tokens", 1, 0, 't'},
-        {"conns", 1, 0, 'n'},        {"server-pid", 1, 0, 'P'}, {"guild", 1, 0, 'g'},
-        {"channel", 1, 0, 'c'},      {"senders", 1, 0, 's'},  {"rate", 1, 0, 'r'},
-        {"seconds", 1, 0, 'T'},      {"workers", 1, 0, 'w'},  {"sources", 1, 0, 'k'},
-        {"inflight", 1, 0, 'i'},     {"intents", 1, 0, 'I'},  {"pad", 1, 0, 'b'},
-        {"settle", 1, 0, 'S'},       {"connect-timeout", 1, 0, 'C'}, {"drain", 1, 0, 'D'},
-        {"label-connect", 1, 0, 'L'}, {"label-load", 1, 0, 'M'}, {"path", 1, 0, 'x'},
-        {"read-stamps", 0, 0, 'R'},
-        {"help", 0, 0, '?'},         {0, 0, 0, 0}};
+    static const struct option longs[] = {{"host", 1, 0, 'h'},
+                                          {"port", 1, 0, 'p'},
+                                          {"tokens", 1, 0, 't'},
+                                          {"conns", 1, 0, 'n'},
+                                          {"server-pid", 1, 0, 'P'},
+                                          {"guild", 1, 0, 'g'},
+                                          {"channel", 1, 0, 'c'},
+                                          {"senders", 1, 0, 's'},
+                                          {"rate", 1, 0, 'r'},
+                                          {"seconds", 1, 0, 'T'},
+                                          {"workers", 1, 0, 'w'},
+                                          {"sources", 1, 0, 'k'},
+                                          {"inflight", 1, 0, 'i'},
+                                          {"intents", 1, 0, 'I'},
+                                          {"pad", 1, 0, 'b'},
+                                          {"settle", 1, 0, 'S'},
+                                          {"connect-timeout", 1, 0, 'C'},
+                                          {"drain", 1, 0, 'D'},
+                                          {"label-connect", 1, 0, 'L'},
+                                          {"label-load", 1, 0, 'M'},
+                                          {"path", 1, 0, 'x'},
+                                          {"read-stamps", 0, 0, 'R'},
+                                          {"help", 0, 0, '?'},
+                                          {0, 0, 0, 0}};
     int ch;
 
     conf.host.s_addr = htonl(0x7f000001u);
@@ -146,29 +159,73 @@ static void parse_args(int argc, char **argv)
             if (inet_aton(optarg, &conf.host) == 0)
                 die("--host: not an IPv4 address: %s", optarg);
             break;
-        case 'p': conf.port = (int)num(optarg, "port", 1, 65535); break;
-        case 't': opt.tokens_file = optarg; break;
-        case 'n': opt.conns = (size_t)num(optarg, "conns", 1, 1e6); break;
-        case 'P': opt.server = (pid_t)num(optarg, "server-pid", 1, 1e9); break;
-        case 'g': opt.guild = strtoull(optarg, NULL, 10); break;
-        case 'c': conf.channel_id = strtoull(optarg, NULL, 10); break;
-        case 's': conf.senders = (int)num(optarg, "senders", 1, 256); break;
-        case 'r': conf.rate = num(optarg, "rate", 0, 1e6); break;
-        case 'T': conf.seconds = num(optarg, "seconds", 0.001, 3600); break;
-        case 'w': opt.workers = (size_t)num(optarg, "workers", 1, 64); break;
-        case 'k': conf.sources = (int)num(optarg, "sources", 1, 250); break;
-        case 'i': conf.inflight = (int)num(optarg, "inflight", 1, 15000); break;
-        case 'I': conf.intents = (int)num(optarg, "intents", 0, 1 << 30); break;
-        case 'b': conf.content_pad = (int)num(optarg, "pad", 0, 1900); break;
-        case 'S': opt.settle = num(optarg, "settle", 0, 600); break;
-        case 'C': opt.connect_timeout = num(optarg, "connect-timeout", 1, 3600); break;
-        case 'D': opt.drain = num(optarg, "drain", 0, 600); break;
-        case 'L': opt.label_connect = optarg; break;
-        case 'M': opt.label_load = optarg; break;
-        case 'x': conf.path = optarg; break;
-        case 'R': conf.kernel_stamps = false; break;
+        case 'p':
+            conf.port = (int)num(optarg, "port", 1, 65535);
+            break;
+        case 't':
+            opt.tokens_file = optarg;
+            break;
+        case 'n':
+            opt.conns = (size_t)num(optarg, "conns", 1, 1e6);
+            break;
+        case 'P':
+            opt.server = (pid_t)num(optarg, "server-pid", 1, 1e9);
+            break;
+        case 'g':
+            opt.guild = strtoull(optarg, NULL, 10);
+            break;
+        case 'c':
+            conf.channel_id = strtoull(optarg, NULL, 10);
+            break;
+        case 's':
+            conf.senders = (int)num(optarg, "senders", 1, 256);
+            break;
+        case 'r':
+            conf.rate = num(optarg, "rate", 0, 1e6);
+            break;
+        case 'T':
+            conf.seconds = num(optarg, "seconds", 0.001, 3600);
+            break;
+        case 'w':
+            opt.workers = (size_t)num(optarg, "workers", 1, 64);
+            break;
+        case 'k':
+            conf.sources = (int)num(optarg, "sources", 1, 250);
+            break;
+        case 'i':
+            conf.inflight = (int)num(optarg, "inflight", 1, 15000);
+            break;
+        case 'I':
+            conf.intents = (int)num(optarg, "intents", 0, 1 << 30);
+            break;
+        case 'b':
+            conf.content_pad = (int)num(optarg, "pad", 0, 1900);
+            break;
+        case 'S':
+            opt.settle = num(optarg, "settle", 0, 600);
+            break;
+        case 'C':
+            opt.connect_timeout = num(optarg, "connect-timeout", 1, 3600);
+            break;
+        case 'D':
+            opt.drain = num(optarg, "drain", 0, 600);
+            break;
+        case 'L':
+            opt.label_connect = optarg;
+            break;
+        case 'M':
+            opt.label_load = optarg;
+            break;
+        case 'x':
+            conf.path = optarg;
+            break;
+        case 'R':
+            conf.kernel_stamps = false;
+            break;
         case '?':
-        default: usage(ch == '?' && optopt == 0 ? stdout : stderr); exit(ch == '?' && optopt == 0 ? 0 : 2);
+        default:
+            usage(ch == '?' && optopt == 0 ? stdout : stderr);
+            exit(ch == '?' && optopt == 0 ? 0 : 2);
         }
     }
     if (optind < argc || conf.port == 0 || opt.tokens_file == NULL) {
@@ -263,8 +320,8 @@ static uint64_t cpu_ns(pid_t pid)
         buf[n] = '\0';
         fclose(f);
         p = strrchr(buf, ')');
-        if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-                        &st) == 2)
+        if (p &&
+            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
             return (ut + st) * (uint64_t)(1e9 / (double)sysconf(_SC_CLK_TCK));
     }
     return 0;
@@ -410,8 +467,8 @@ static wstat_t poll_status(uint64_t deadline)
 
 static uint64_t find_channel(void)
 {
-    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_addr = conf.host,
-                              .sin_port = htons((uint16_t)conf.port)};
+    struct sockaddr_in dst = {
+        .sin_family = AF_INET, .sin_addr = conf.host, .sin_port = htons((uint16_t)conf.port)};
     char target[128], *body;
     int status;
     json_iter_t it;
@@ -442,7 +499,8 @@ static uint64_t find_channel(void)
     fail("GET %s: no text channel in: %.200s", target, body);
 }
 
-/* ---- phases ------------------------------------------------------------------------------------ */
+/* ---- phases ------------------------------------------------------------------------------------
+ */
 
 static int cmp_rows(const void *a, const void *b)
 {
@@ -483,8 +541,9 @@ static void load_phase(uint64_t ready_conns, double idle_cpu)
     tool0 += cpu_ns(snd.pid);
     cpu0 = cpu_ns(opt.server);
     t_go = now_ns();
-    fprintf(stderr, "load: %g messages/s for %g s from %d sender connections to %llu "
-                    "connections (channel %llu)\n",
+    fprintf(stderr,
+            "load: %g messages/s for %g s from %d sender connections to %llu "
+            "connections (channel %llu)\n",
             conf.rate, conf.seconds, conf.senders, (unsigned long long)ready_conns,
             (unsigned long long)conf.channel_id);
     command(&snd, CMD_GO);
@@ -558,12 +617,11 @@ static void load_phase(uint64_t ready_conns, double idle_cpu)
     printf("bench=gateway scenario=%s conns=%llu senders=%d rate=%g seconds=%g planned=%llu "
            "sent=%llu ok=%llu send_errors=%llu rate_limited=%llu deliveries=%llu expected=%llu "
            "deliveries_per_sec=%.0f",
-           opt.label_load ? opt.label_load : "load", (unsigned long long)ready_conns,
-           conf.senders, conf.rate, conf.seconds, (unsigned long long)ss->planned,
-           (unsigned long long)ss->sent, (unsigned long long)ss->ok,
-           (unsigned long long)ss->errors, (unsigned long long)ss->rate_limited,
-           (unsigned long long)t.deliveries, (unsigned long long)expected,
-           span_s > 0 ? (double)t.deliveries / span_s : 0);
+           opt.label_load ? opt.label_load : "load", (unsigned long long)ready_conns, conf.senders,
+           conf.rate, conf.seconds, (unsigned long long)ss->planned, (unsigned long long)ss->sent,
+           (unsigned long long)ss->ok, (unsigned long long)ss->errors,
+           (unsigned long long)ss->rate_limited, (unsigned long long)t.deliveries,
+           (unsigned long long)expected, span_s > 0 ? (double)t.deliveries / span_s : 0);
     if (opt.server && t.deliveries > 0) {
         double cpu = (double)(cpu1 - cpu0), busy = cpu - idle_cpu * (double)(t_end - t_go);
         printf(" server_cpu_us_per_delivery=%.3f server_cpu_s=%.3f"
@@ -575,7 +633,9 @@ static void load_phase(uint64_t ready_conns, double idle_cpu)
            "all_delivered_p50_ms=%.3f all_delivered_max_ms=%.3f read_p50_ms=%.3f "
            "read_p99_ms=%.3f read_max_ms=%.3f rest_p50_ms=%.3f rest_p99_ms=%.3f "
            "send_lag_max_ms=%.3f dropped=%llu tool_cpu_s=%.3f\n",
-           t.kernel_stamps == t.deliveries ? "kernel" : t.kernel_stamps ? "mixed" : "read",
+           t.kernel_stamps == t.deliveries ? "kernel"
+           : t.kernel_stamps               ? "mixed"
+                                           : "read",
            ms(hist_quantile(&h, 0.50)), ms(hist_quantile(&h, 0.99)), ms(h.max),
            (unsigned long long)complete, m, m ? ms(alls[(m - 1) / 2]) : 0, m ? ms(alls[m - 1]) : 0,
            ms(hist_quantile(&hr, 0.50)), ms(hist_quantile(&hr, 0.99)), ms(hr.max),
@@ -633,8 +693,9 @@ int main(int argc, char **argv)
         nkids++;
         first += cnt;
     }
-    fprintf(stderr, "connect: %zu connections from %zu workers, sources 127.0.0.2..127.0.0.%d, "
-                    "to %s:%d%s\n",
+    fprintf(stderr,
+            "connect: %zu connections from %zu workers, sources 127.0.0.2..127.0.0.%d, "
+            "to %s:%d%s\n",
             n, opt.workers, conf.sources + 1, inet_ntoa(conf.host), conf.port, conf.path);
 
     /* 1. warm-up: one connection alone, then the baseline. */

@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define DRAIN_NS (10ull * 1000000000u) /* replies still awaited this long after T */
+#define DRAIN_NS (10ull * 1000000000u)    /* replies still awaited this long after T */
 #define LATE_STOP_NS (2ull * 1000000000u) /* no new send starts later than T + this */
 #define LOG_MAX 8
 
@@ -127,8 +127,7 @@ static void post(sender_t *s, int i, uint64_t due)
                   "POST /api/v10/channels/%llu/messages HTTP/1.1\r\nHost: %s:%d\r\n"
                   "Authorization: %s\r\nContent-Type: application/json\r\n"
                   "Content-Length: %d\r\n\r\n%s",
-                  (unsigned long long)c->channel_id, inet_ntoa(c->host), c->port, token, bn,
-                  body);
+                  (unsigned long long)c->channel_id, inet_ntoa(c->host), c->port, token, bn, body);
     if (send_all(sc->fd, req, (size_t)rn) != 0) {
         s->st.errors++;
         slog(s, "send failed (errno %ld)%s", errno, "");
@@ -190,8 +189,8 @@ static void on_readable(sender_t *s, int i)
     if (r <= 0) {
         if (sc->busy) {
             s->st.errors++;
-            slog(s, "connection closed with a request outstanding (errno %ld)%s",
-                 r < 0 ? errno : 0, "");
+            slog(s, "connection closed with a request outstanding (errno %ld)%s", r < 0 ? errno : 0,
+                 "");
         }
         close(sc->fd);
         sc->fd = -1;

@@ -33,7 +33,8 @@ uint64_t wall_ns(void)
 
 void sleep_ns(uint64_t ns)
 {
-    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u)};
+    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u),
+                          .tv_nsec = (long)(ns % 1000000000u)};
 
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;

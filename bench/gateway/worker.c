@@ -47,22 +47,32 @@
 #define PROGRESS_NS (1000ull * 1000000u)
 #define LOG_MAX 8
 
-enum { C_NEW, C_CONNECTING, C_HANDSHAKE, C_HELLO, C_IDENTIFY, C_READY, C_RETRY, C_FAILED, C_DROPPED };
+enum {
+    C_NEW,
+    C_CONNECTING,
+    C_HANDSHAKE,
+    C_HELLO,
+    C_IDENTIFY,
+    C_READY,
+    C_RETRY,
+    C_FAILED,
+    C_DROPPED
+};
 
 typedef struct {
     int fd;
     uint8_t state, tries, got_guild;
-    uint32_t hb_ms;     /* the heartbeat interval from HELLO, 0 before */
-    int64_t seq;        /* the last dispatch's s, -1 for none */
-    uint64_t hb_ns;     /* when the next heartbeat is due */
-    uint64_t timer_ns;  /* before READY: the give-up time; C_RETRY: when to retry */
-    uint8_t *rbuf;      /* bytes of an incomplete frame (or handshake) */
+    uint32_t hb_ms;    /* the heartbeat interval from HELLO, 0 before */
+    int64_t seq;       /* the last dispatch's s, -1 for none */
+    uint64_t hb_ns;    /* when the next heartbeat is due */
+    uint64_t timer_ns; /* before READY: the give-up time; C_RETRY: when to retry */
+    uint8_t *rbuf;     /* bytes of an incomplete frame (or handshake) */
     uint32_t rlen, rcap, need;
-    uint8_t *wbuf;      /* bytes the socket did not take yet */
+    uint8_t *wbuf; /* bytes the socket did not take yet */
     uint32_t wlen;
-    uint8_t *frag;      /* a fragmented message being joined */
+    uint8_t *frag; /* a fragmented message being joined */
     uint32_t flen;
-    uint32_t tok;       /* index into conf.tokens */
+    uint32_t tok; /* index into conf.tokens */
 } conn_t;
 
 typedef struct {
@@ -73,9 +83,9 @@ typedef struct {
     bool warm_pending, connect_pending;
     uint64_t next_progress;
     wstat_t st;
-    hist_t hist, hist_read;   /* arrival and read latencies */
-    uint64_t rx_kernel;       /* the current read's kernel stamp (wall clock; 0: none) */
-    uint64_t rx_read;         /* and wall_ns() when it was read */
+    hist_t hist, hist_read; /* arrival and read latencies */
+    uint64_t rx_kernel;     /* the current read's kernel stamp (wall clock; 0: none) */
+    uint64_t rx_read;       /* and wall_ns() when it was read */
     msgrow_t *table;
     size_t table_used;
     uint8_t *scratch;
