@@ -226,7 +226,6 @@ typedef struct hub_job {
     uint64_t a, b, c, d;
     const char *str;
     const json_t *params;
-    const void *ptr;
     size_t n;
     int64_t i;
     json_t *out, *out2;

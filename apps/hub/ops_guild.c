@@ -610,11 +610,19 @@ static void op_member_modify(hub_t *h, uint64_t actor, json_t *args, hub_result_
 
 /* ---- invites ------------------------------------------------------------------------------------------ */
 
+/* a: channel, b: inviter, i: max_age, n: max_uses, c: temporary. */
 static int64_t invite_create_job(store_t *s, void *arg)
 {
     hub_job_t *j = arg;
+    store_invite_new_t p;
 
-    return store_invite_create(s, j->ptr, &j->out);
+    memset(&p, 0, sizeof(p));
+    p.channel_id = j->a;
+    p.inviter_id = j->b;
+    p.max_age = j->i;
+    p.max_uses = (int64_t)j->n;
+    p.temporary = j->c != 0;
+    return store_invite_create(s, &p, &j->out);
 }
 
 static int64_t invite_delete_do(store_t *s, void *arg)
@@ -691,7 +699,11 @@ static void op_invite_create(hub_t *h, uint64_t actor, json_t *args, hub_result_
         return;
     }
     j = hub__job_new();
-    j->ptr = &p;
+    j->a = p.channel_id;
+    j->b = p.inviter_id;
+    j->i = p.max_age;
+    j->n = (size_t)p.max_uses;
+    j->c = p.temporary;
     rc = hub__job_run(invite_create_job, j);
     if (rc < 0) {
         hub__store_err(res, rc, 10003);

@@ -286,8 +286,11 @@ static void fan_simple(hub_t *h, hub_event_t ev, uint64_t guild_bit, uint64_t dm
 
 /* ---- create ------------------------------------------------------------------------------------------ */
 
+/* On the heap with everything the store reads (see hub_job_t). */
 typedef struct create_job {
     store_message_new_t m;
+    mentions_t men;
+    char nonce[32];
     json_t *out;
 } create_job_t;
 
@@ -385,8 +388,6 @@ static void op_create(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
     json_t *ch, *errs, *embeds = NULL, *am;
     uint64_t ref_id = 0, reply_author = 0;
     bool ref_required = true;
-    char nonce[32];
-    mentions_t men;
     hub_job_t *aj;
     int rc;
 
@@ -401,7 +402,7 @@ static void op_create(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
         abort();
     j->m.channel_id = hub__json_id(json_object_get(ch, "id"));
     j->m.author_id = actor;
-    errs = validate_create(args, &j->m, &embeds, &ref_id, &ref_required, nonce);
+    errs = validate_create(args, &j->m, &embeds, &ref_id, &ref_required, j->nonce);
     if (errs != NULL) {
         hub__form_fail(res, errs);
         goto out;
@@ -434,18 +435,18 @@ static void op_create(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
             j->m.reply_optional = !ref_required;
         }
     }
-    parse_mentions(j->m.content ? j->m.content : "", &men);
+    parse_mentions(j->m.content ? j->m.content : "", &j->men);
     am = json_object_get(args, "allowed_mentions");
-    apply_allowed(&men, am);
+    apply_allowed(&j->men, am);
     if (reply_author != 0 && reply_author != actor &&
         !json_is_false(json_object_get(am, "replied_user")))
-        ids_add(&men.users, reply_author); /* a reply pings its author unless told not to */
-    filter_mentions(h, &men);
-    j->m.mentions = men.users.v;
-    j->m.nmentions = men.users.n;
-    j->m.mention_roles = men.roles.v;
-    j->m.nmention_roles = men.roles.n;
-    j->m.mention_everyone = men.everyone;
+        ids_add(&j->men.users, reply_author); /* a reply pings its author unless told not to */
+    filter_mentions(h, &j->men);
+    j->m.mentions = j->men.users.v;
+    j->m.nmentions = j->men.users.n;
+    j->m.mention_roles = j->men.roles.v;
+    j->m.nmention_roles = j->men.roles.n;
+    j->m.mention_everyone = j->men.everyone;
 
     rc = store_call(create_job, j);
     if (rc == STORE_ENOTFOUND && j->m.reply_to != 0) {
@@ -481,6 +482,7 @@ out:
 typedef struct edit_job {
     uint64_t channel_id, message_id, viewer;
     store_message_edit_t e;
+    mentions_t men;
     json_t *before, *out;
 } edit_job_t;
 
@@ -502,7 +504,6 @@ static void op_edit(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
 {
     edit_job_t *j;
     json_t *ch, *errs = NULL, *v, *embeds, *clear = NULL;
-    mentions_t men;
     const char *content;
     int rc;
 
@@ -568,14 +569,14 @@ static void op_edit(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
         goto out;
     }
     if (j->e.content != NULL) {
-        parse_mentions(j->e.content, &men);
-        apply_allowed(&men, json_object_get(args, "allowed_mentions"));
-        filter_mentions(h, &men);
-        j->e.mentions = men.users.v;
-        j->e.nmentions = men.users.n;
-        j->e.mention_roles = men.roles.v;
-        j->e.nmention_roles = men.roles.n;
-        j->e.mention_everyone = men.everyone;
+        parse_mentions(j->e.content, &j->men);
+        apply_allowed(&j->men, json_object_get(args, "allowed_mentions"));
+        filter_mentions(h, &j->men);
+        j->e.mentions = j->men.users.v;
+        j->e.nmentions = j->men.users.n;
+        j->e.mention_roles = j->men.roles.v;
+        j->e.nmention_roles = j->men.roles.n;
+        j->e.mention_everyone = j->men.everyone;
         j->e.set_mentions = true;
     }
     rc = store_call(edit_job, j);
