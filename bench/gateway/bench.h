@@ -73,6 +73,10 @@ void set_nonblock(int fd);
  * and a malloc'd, NUL-terminated body (free it). 0, or -1 with a message on stderr. */
 int http_simple(const struct sockaddr_in *dst, const char *method, const char *target,
                 const char *auth, const char *body, int *status, char **resp_body);
+/* malloc, calloc and realloc that end the process when memory runs out. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t n);
+void *xrealloc(void *p, size_t n);
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 /* ---- JSON scanning (json.c) -------------------------------------------------------------- */

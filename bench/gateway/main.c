@@ -243,7 +243,7 @@ static void read_tokens(void)
 
     if (f == NULL)
         die("%s: %s", opt.tokens_file, strerror(errno));
-    conf.tokens = malloc(cap * sizeof(char *));
+    conf.tokens = xmalloc(cap * sizeof(char *));
     while (fgets(line, sizeof(line), f)) {
         size_t n = strcspn(line, "\r\n");
         line[n] = '\0';
@@ -253,7 +253,7 @@ static void read_tokens(void)
             if (line[i] <= ' ' || line[i] == '"' || line[i] == '\\' || (unsigned char)line[i] > 126)
                 die("%s: line %zu: not a token", opt.tokens_file, conf.ntokens + 1);
         if (conf.ntokens == cap)
-            conf.tokens = realloc(conf.tokens, (cap *= 2) * sizeof(char *));
+            conf.tokens = xrealloc(conf.tokens, (cap *= 2) * sizeof(char *));
         conf.tokens[conf.ntokens++] = strdup(line);
     }
     fclose(f);
@@ -584,7 +584,7 @@ static void load_phase(uint64_t ready_conns, double idle_cpu)
         if (!wait_readable(&kids[i], now_ns() + 10 * (uint64_t)NS) ||
             msg_recv(kids[i].res, &hd, &p) != 0 || hd.type != MSG_TABLE)
             fail("no message table from worker %zu", i);
-        rows = realloc(rows, (nrows + hd.len / sizeof(msgrow_t) + 1) * sizeof(*rows));
+        rows = xrealloc(rows, (nrows + hd.len / sizeof(msgrow_t) + 1) * sizeof(*rows));
         if (hd.len)
             memcpy(rows + nrows, p, hd.len);
         nrows += hd.len / sizeof(msgrow_t);
@@ -604,7 +604,7 @@ static void load_phase(uint64_t ready_conns, double idle_cpu)
             rows[m++] = rows[i];
         }
     }
-    alls = malloc((m + 1) * sizeof(*alls));
+    alls = xmalloc((m + 1) * sizeof(*alls));
     for (size_t i = 0; i < m; i++) {
         alls[i] = rows[i].max_ns;
         complete += rows[i].count >= ready_conns;
@@ -653,7 +653,7 @@ static void load_phase(uint64_t ready_conns, double idle_cpu)
 
 int main(int argc, char **argv)
 {
-    struct rlimit rl;
+    struct rlimit rl = {.rlim_cur = 20000, .rlim_max = 20000};
     long rss0, rss_base, rss1;
     uint64_t t0, deadline, last_print = 0, idle0, idle_t0;
     double idle_cpu;
@@ -686,7 +686,7 @@ int main(int argc, char **argv)
     if (conf.rate > 0 && conf.channel_id == 0)
         conf.channel_id = find_channel();
 
-    kids = calloc(opt.workers, sizeof(*kids));
+    kids = xcalloc(opt.workers, sizeof(*kids));
     for (size_t i = 0; i < opt.workers; i++) {
         size_t cnt = n - first < per ? n - first : per;
         spawn(&kids[i], (int)i, first, cnt, false);

@@ -181,7 +181,7 @@ static void on_readable(sender_t *s, int i)
 
     if (sc->incap - sc->inlen < 4096) {
         sc->incap = sc->incap ? sc->incap * 2 : 16384;
-        sc->in = realloc(sc->in, sc->incap);
+        sc->in = xrealloc(sc->in, sc->incap);
     }
     r = recv(sc->fd, sc->in + sc->inlen, sc->incap - sc->inlen - 1, MSG_DONTWAIT);
     if (r < 0 && (errno == EAGAIN || errno == EINTR))
@@ -234,7 +234,7 @@ static void on_readable(sender_t *s, int i)
 
 void sender_main(const conf_t *c, int cmd_fd, int res_fd)
 {
-    sender_t *s = calloc(1, sizeof(*s));
+    sender_t *s = xcalloc(1, sizeof(*s));
     struct epoll_event evs[256];
     uint64_t start, period, end_send, give_up;
     char cmd;
@@ -246,7 +246,7 @@ void sender_main(const conf_t *c, int cmd_fd, int res_fd)
     s->dst.sin_port = htons((uint16_t)c->port);
     memset(s->pad, 'x', sizeof(s->pad));
     hist_init(&s->rest);
-    s->conns = calloc((size_t)nconns, sizeof(*s->conns));
+    s->conns = xcalloc((size_t)nconns, sizeof(*s->conns));
     s->ep = epoll_create1(EPOLL_CLOEXEC);
     for (i = 0; i < nconns; i++) {
         s->conns[i].fd = -1;

@@ -52,6 +52,32 @@ void die(const char *fmt, ...)
     exit(1);
 }
 
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+
+    if (p == NULL)
+        die("out of memory (%zu bytes)", n);
+    return p;
+}
+
+void *xcalloc(size_t count, size_t n)
+{
+    void *p = calloc(count ? count : 1, n ? n : 1);
+
+    if (p == NULL)
+        die("out of memory (%zu x %zu bytes)", count, n);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (p == NULL)
+        die("out of memory (%zu bytes)", n);
+    return p;
+}
+
 int write_all(int fd, const void *buf, size_t n)
 {
     const char *p = buf;
@@ -152,7 +178,7 @@ int http_simple(const struct sockaddr_in *dst, const char *method, const char *t
         close(fd);
         return -1;
     }
-    buf = malloc(cap + 1);
+    buf = xmalloc(cap + 1);
     for (;;) {
         ssize_t r = read(fd, buf + len, cap - len);
 
@@ -163,7 +189,7 @@ int http_simple(const struct sockaddr_in *dst, const char *method, const char *t
         len += (size_t)r;
         if (len == cap) {
             cap *= 2;
-            buf = realloc(buf, cap + 1);
+            buf = xrealloc(buf, cap + 1);
         }
     }
     close(fd);
@@ -213,8 +239,8 @@ int msg_recv(int fd, msg_hdr_t *h, void **payload)
     if (read_all(fd, h, sizeof(*h)) != 0)
         return -1;
     if (h->len) {
-        *payload = malloc(h->len);
-        if (*payload == NULL || read_all(fd, *payload, h->len) != 0) {
+        *payload = xmalloc(h->len);
+        if (read_all(fd, *payload, h->len) != 0) {
             free(*payload);
             *payload = NULL;
             return -1;

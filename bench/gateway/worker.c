@@ -186,7 +186,7 @@ static void conn_write(worker_t *w, conn_t *c, const void *data, size_t len)
             return;
         set_events(w, c, EPOLLIN | EPOLLOUT);
     }
-    c->wbuf = realloc(c->wbuf, c->wlen + (len - (size_t)n));
+    c->wbuf = xrealloc(c->wbuf, c->wlen + (len - (size_t)n));
     memcpy(c->wbuf + c->wlen, (const char *)data + n, len - (size_t)n);
     c->wlen += (uint32_t)(len - (size_t)n);
 }
@@ -211,7 +211,7 @@ static void conn_flush(worker_t *w, conn_t *c)
 
 static void send_frame(worker_t *w, conn_t *c, int opcode, const void *payload, size_t len)
 {
-    uint8_t stackbuf[1024], *out = len + 14 <= sizeof(stackbuf) ? stackbuf : malloc(len + 14);
+    uint8_t stackbuf[1024], *out = len + 14 <= sizeof(stackbuf) ? stackbuf : xmalloc(len + 14);
     size_t n = ws_encode(out, opcode, payload, len, rnd(w));
 
     conn_write(w, c, out, n);
@@ -402,7 +402,7 @@ static void on_frame(worker_t *w, conn_t *c, const ws_frame_t *f, uint64_t now)
             conn_fail(w, c, "fragmented message too big", (long)c->flen);
             return;
         }
-        c->frag = realloc(c->frag, c->flen + f->len + 1);
+        c->frag = xrealloc(c->frag, c->flen + f->len + 1);
         memcpy(c->frag + c->flen, f->payload, f->len);
         c->flen += (uint32_t)f->len;
         if (f->fin) {
@@ -488,7 +488,7 @@ static void on_readable(worker_t *w, conn_t *c)
             if (want < c->rlen + 4096)
                 want = c->rlen + 4096;
             if (c->rcap < want) {
-                c->rbuf = realloc(c->rbuf, want);
+                c->rbuf = xrealloc(c->rbuf, want);
                 c->rcap = (uint32_t)want;
             }
             buf = c->rbuf;
@@ -529,7 +529,7 @@ static void on_readable(worker_t *w, conn_t *c)
         if (buf == w->scratch) {
             if (left > 0) {
                 c->rcap = (uint32_t)(left > need ? left : need) + 4096;
-                c->rbuf = malloc(c->rcap);
+                c->rbuf = xmalloc(c->rcap);
                 memcpy(c->rbuf, buf + used, left);
             }
         } else {
@@ -617,7 +617,7 @@ static void sweep(worker_t *w, uint64_t now)
 
 static void send_report(worker_t *w)
 {
-    msgrow_t *rows = malloc((w->table_used + 1) * sizeof(*rows));
+    msgrow_t *rows = xmalloc((w->table_used + 1) * sizeof(*rows));
     size_t n = 0;
 
     for (size_t i = 0; i < TABLE_SLOTS; i++)
@@ -680,7 +680,7 @@ static bool on_command(worker_t *w)
 void worker_main(const conf_t *c, int id, size_t first, size_t count, int cmd_fd, int res_fd)
 {
     static struct epoll_event evs[1024];
-    worker_t *w = calloc(1, sizeof(*w));
+    worker_t *w = xcalloc(1, sizeof(*w));
     struct epoll_event e = {.events = EPOLLIN, .data.ptr = NULL};
     uint64_t next_sweep = 0;
 
@@ -689,13 +689,13 @@ void worker_main(const conf_t *c, int id, size_t first, size_t count, int cmd_fd
     w->cmd_fd = cmd_fd;
     w->res_fd = res_fd;
     w->n = count;
-    w->conns = calloc(count ? count : 1, sizeof(*w->conns));
+    w->conns = xcalloc(count ? count : 1, sizeof(*w->conns));
     for (size_t i = 0; i < count; i++) {
         w->conns[i].fd = -1;
         w->conns[i].tok = (uint32_t)(first + i);
     }
-    w->table = calloc(TABLE_SLOTS, sizeof(*w->table));
-    w->scratch = malloc(SCRATCH_SIZE);
+    w->table = xcalloc(TABLE_SLOTS, sizeof(*w->table));
+    w->scratch = xmalloc(SCRATCH_SIZE);
     w->rng = 0x9e3779b9u ^ (uint32_t)(id * 7919 + 1) ^ (uint32_t)now_ns();
     w->dst.sin_family = AF_INET;
     w->dst.sin_addr = c->host;
