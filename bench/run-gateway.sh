@@ -40,7 +40,7 @@
 # Progress goes to stderr; the exit status is non-zero if a run failed (goals missed
 # do not fail it: these are benchmark figures). Environment: HEARTH_SERVER (the server
 # binary, default build/opt/hearth-server), HEARTH_BENCH_GATEWAY (the tool),
-# TMPDIR (where data directories go).
+# TMPDIR (where data directories go). A tool run is stopped after T + 600 s.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -88,6 +88,8 @@ for v in conns senders rate seconds; do
 done
 
 server="${HEARTH_SERVER:-build/opt/hearth-server}"
+# A run longer than this (seconds) is stopped: T plus the tool's own deadlines.
+tool_timeout=$(awk -v t="${seconds:-10}" 'BEGIN { printf "%d", t + 600 }')
 tool="${HEARTH_BENCH_GATEWAY:-build/opt/hearth-bench-gateway}"
 
 if [ -z "${HEARTH_BENCH_GATEWAY:-}" ]; then
@@ -178,8 +180,10 @@ run() {
     say "$name: server pid $server_pid on port $port"
 
     out="$dir/tool.out"
-    "$tool" --port "$port" --tokens "$dir/tokens.txt" --server-pid "$server_pid" \
+    timeout --kill-after=10 "$tool_timeout" \
+        "$tool" --port "$port" --tokens "$dir/tokens.txt" --server-pid "$server_pid" \
         --guild "$guild" "$@" "${tool_args[@]}" | tee "$out" || rc=${PIPESTATUS[0]}
+    [ "$rc" -ne 124 ] || say "$name: the tool ran longer than $tool_timeout s and was stopped"
     while IFS= read -r line; do
         results+=("$line")
     done <"$out"
