@@ -639,6 +639,7 @@ TEST_IMPL(automod_rule_roundtrip)
     free(text);
     ASSERT_OK(automod_rule_validate(in, NULL, NULL, &again, &errs));
     ASSERT(json_equal(norm, again));
+    json_decref(again);
     /* Through the evaluator. */
     ASSERT_OK(automod_rule_set(am, in));
     ASSERT(json_equal(norm, automod_rule_get(am, 969707018069872670ULL)));
