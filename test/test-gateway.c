@@ -12,6 +12,16 @@
 
 #define INTENTS_DEFAULT ((1 << 0) | (1 << 9) | (1 << 15)) /* GUILDS, GUILD_MESSAGES, CONTENT */
 
+/* v as compact JSON text, kept until the next call (for substring checks). */
+static const char *json_dumps_s(const json_t *v)
+{
+    static char *last;
+
+    free(last);
+    last = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    return last ? last : "";
+}
+
 /* A guild owned by a new user "owner" with token, and its general channel. */
 static uint64_t owner_guild(gwt_env_t *e, char *token, uint64_t *owner, uint64_t *general)
 {
@@ -62,6 +72,9 @@ TEST_IMPL(gateway_identify_ready)
     ASSERT_EQ(2, gwj_i(gc, "d.member_count"));
     ASSERT(json_is_false(gwj(gc, "d.unavailable")));
     ASSERT(json_is_array(gwj(gc, "d.presences")));
+    /* The receiving user's own join time, as the member list has it. */
+    ASSERT_NOT_NULL(gwj_s(gc, "d.joined_at"));
+    ASSERT(strstr(json_dumps_s(gwj(gc, "d.members")), gwj_s(gc, "d.joined_at")) != NULL);
 
     gwc_send(&c, json_pack("{s:i, s:i}", "op", 1, "d", 2));
     ack = gwc_recv(&c, 5000);
@@ -373,6 +386,7 @@ TEST_IMPL(gateway_etf)
     ASSERT_NOT_NULL(v);
     ASSERT_EQ(guild, jid(gwj(v, "d"), "id"));
     ASSERT(json_is_null(gwj(v, "d.icon")));
+    ASSERT_NOT_NULL(gwj_s(v, "d.joined_at"));
     json_decref(v);
     body = gwt_req(HUB_CHANNEL, general, HUB_OP_MESSAGE_CREATE, owner,
                    json_pack("{s:s}", "content", "términos en ETF"), 200);

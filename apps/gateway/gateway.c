@@ -453,6 +453,7 @@ static void on_snapshot(ws_conn_t *c, gw_t *s, hearth_msg_t *m)
         return;
     }
     hearth_msg_keep(m);
+    m->from = (hearth_pid_t)m->value; /* joined_at (ms), which send.c adds to the d */
     m->value = HUB_EV_GUILD_CREATE;
     gw__dispatch_msg(c, s, m);
 }

@@ -17,6 +17,7 @@
 #include "internal.h"
 
 #include "hub/etf.h"
+#include "store/store.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -212,12 +213,16 @@ int gw__send_op(ws_conn_t *c, gw_t *s, int op, json_t *d)
     return send_doc(c, s, p);
 }
 
-int gw__send_dispatch(ws_conn_t *c, gw_t *s, const char *t, uint32_t seq, const void *d,
-                      size_t dlen)
+/* A dispatch; with key, the member key: "str" is spliced into the front of d (an
+ * object), for the one field a shared snapshot cannot carry (GUILD_CREATE's
+ * joined_at, the receiving user's own). */
+static int send_dispatch(ws_conn_t *c, gw_t *s, const char *t, uint32_t seq, const uint8_t *d,
+                         size_t dlen, const char *key, const char *str)
 {
     struct iovec iov[3];
-    char pre[96];
+    char pre[192];
     etf_buf_t b = {0};
+    uint32_t arity;
     int n, err;
 
     if (s->form == HUB_FORM_ETF) {
@@ -231,6 +236,14 @@ int gw__send_dispatch(ws_conn_t *c, gw_t *s, const char *t, uint32_t seq, const 
         etf_put_atom(&b, "op", 2);
         etf_put_int(&b, 0);
         etf_put_atom(&b, "d", 1);
+        if (key != NULL && dlen >= 5 && d[0] == 116 /* MAP_EXT */) {
+            arity = (uint32_t)d[1] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 8 | d[4];
+            etf_put_map_header(&b, arity + 1);
+            etf_put_atom(&b, key, strlen(key));
+            etf_put_binary(&b, str, strlen(str));
+            d += 5;
+            dlen -= 5;
+        }
         iov[0].iov_base = b.p;
         iov[0].iov_len = b.len;
         iov[1].iov_base = (void *)d;
@@ -239,7 +252,14 @@ int gw__send_dispatch(ws_conn_t *c, gw_t *s, const char *t, uint32_t seq, const 
         free(b.p);
         return err;
     }
-    n = snprintf(pre, sizeof(pre), "{\"t\":\"%s\",\"s\":%u,\"op\":0,\"d\":", t, seq);
+    if (key != NULL && dlen >= 2 && d[0] == '{') {
+        n = snprintf(pre, sizeof(pre), "{\"t\":\"%s\",\"s\":%u,\"op\":0,\"d\":{\"%s\":\"%s\"%s", t,
+                     seq, key, str, d[1] == '}' ? "" : ",");
+        d++;
+        dlen--;
+    } else {
+        n = snprintf(pre, sizeof(pre), "{\"t\":\"%s\",\"s\":%u,\"op\":0,\"d\":", t, seq);
+    }
     iov[0].iov_base = pre;
     iov[0].iov_len = (size_t)n;
     iov[1].iov_base = (void *)d;
@@ -247,6 +267,26 @@ int gw__send_dispatch(ws_conn_t *c, gw_t *s, const char *t, uint32_t seq, const 
     iov[2].iov_base = "}";
     iov[2].iov_len = 1;
     return emit(c, s, iov, 3);
+}
+
+int gw__send_dispatch(ws_conn_t *c, gw_t *s, const char *t, uint32_t seq, const void *d,
+                      size_t dlen)
+{
+    return send_dispatch(c, s, t, seq, d, dlen, NULL, NULL);
+}
+
+/* A kept dispatch: a snapshot (tag HUB_TAG_SNAPSHOT) carries its user's joined_at in
+ * from (Unix ms, see on_snapshot). */
+static int send_entry(ws_conn_t *c, gw_t *s, const hearth_msg_t *m)
+{
+    char ts[STORE_TIMESTAMP_SIZE];
+
+    if (m->tag == HUB_TAG_SNAPSHOT && m->from > 1)
+        return send_dispatch(c, s, hub_event_name((hub_event_t)m->value), (uint32_t)m->ref,
+                             m->data, m->len, "joined_at",
+                             store_timestamp((int64_t)m->from, ts));
+    return send_dispatch(c, s, hub_event_name((hub_event_t)m->value), (uint32_t)m->ref, m->data,
+                         m->len, NULL, NULL);
 }
 
 int gw__send_dispatch_doc(ws_conn_t *c, gw_t *s, const char *t, uint32_t seq, json_t *d)
@@ -317,8 +357,7 @@ void gw__ring_replay(ws_conn_t *c, gw_t *s, uint32_t after)
     for (i = 0; i < s->rn; i++) {
         hearth_msg_t *m = s->ring[(s->rhead + i) % s->rcap];
         if ((uint32_t)m->ref > after)
-            gw__send_dispatch(c, s, hub_event_name((hub_event_t)m->value), (uint32_t)m->ref,
-                              m->data, m->len);
+            send_entry(c, s, m);
     }
 }
 
@@ -339,7 +378,7 @@ void gw__dispatch_msg(ws_conn_t *c, gw_t *s, hearth_msg_t *m)
     m->ref = ++s->seq;
     ring_push(s, m);
     if (!(s->flags & GW_F_DETACHED) && ws_conn_open(c))
-        gw__send_dispatch(c, s, hub_event_name((hub_event_t)m->value), s->seq, m->data, m->len);
+        send_entry(c, s, m);
 }
 
 void gw__dispatch_local(ws_conn_t *c, gw_t *s, hub_event_t ev, json_t *d)

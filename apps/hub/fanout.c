@@ -17,8 +17,10 @@
 
 #include "etf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 hearth_payload_t *hub__encode(json_t *d, unsigned form)
 {
@@ -160,8 +162,30 @@ static json_t *guild_snapshot(hub_t *h, bool large)
     return d;
 }
 
+/* A member's joined_at ("2015-01-01T00:00:00.000000+00:00") as Unix milliseconds, or
+ * 1 if it cannot be read (the snapshot's value must stay above 0). */
+static int64_t joined_ms(hub_t *h, uint64_t user_id)
+{
+    char key[21];
+    const char *t;
+    struct tm tm;
+    int us = 0;
+    int64_t ms;
+
+    t = json_string_value(json_object_get(json_object_get(h->members, hub__key(user_id, key)),
+                                          "joined_at"));
+    memset(&tm, 0, sizeof(tm));
+    if (t == NULL || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d.%6d", &tm.tm_year, &tm.tm_mon,
+                            &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &us) < 6)
+        return 1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    ms = (int64_t)timegm(&tm) * 1000 + us / 1000;
+    return ms > 0 ? ms : 1;
+}
+
 void hub__send_snapshot(hub_t *h, hearth_pid_t pid, unsigned form, uint64_t ref,
-                        uint32_t large_threshold)
+                        uint32_t large_threshold, uint64_t user_id)
 {
     unsigned fi = form == HUB_FORM_ETF;
     hearth_msg_t *m;
@@ -181,7 +205,7 @@ void hub__send_snapshot(hub_t *h, hearth_pid_t pid, unsigned form, uint64_t ref,
         json_decref(d);
     }
     m = hearth_msg_shared(HUB_TAG_SNAPSHOT, h->snap[fi][large]);
-    m->value = 1;
+    m->value = h->kind == HUB_KIND_GUILD ? joined_ms(h, user_id) : 1;
     m->ref = ref;
     hearth_send(pid, m);
 }

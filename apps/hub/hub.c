@@ -301,7 +301,7 @@ static void subscribe(hub_t *h, hearth_msg_t *m)
     hub__sub_add(h, m->from, sub.user_id, sub.intents, sub.form);
     if (h->kind == HUB_KIND_GUILD)
         hub__presence_set(h, sub.user_id, sub.status[0] ? sub.status : "online", NULL);
-    hub__send_snapshot(h, m->from, sub.form, sub.ref, sub.large_threshold);
+    hub__send_snapshot(h, m->from, sub.form, sub.ref, sub.large_threshold, sub.user_id);
 }
 
 static void session_gone(hub_t *h, hearth_pid_t pid)

@@ -236,9 +236,12 @@ typedef struct hub_subscribe {
                          "": online */
 } hub_subscribe_t;
 
-/* The snapshot answer (HUB_TAG_SNAPSHOT): ref = the subscribe's ref, value = 1 and the
- * shared "d" bytes; or value = 0 and no bytes when the hub refused (the user is not a
- * member, the guild is gone): the session forgets that guild. A hub also sends a
+/* The snapshot answer (HUB_TAG_SNAPSHOT): ref = the subscribe's ref, the shared "d"
+ * bytes, and value = when the subscriber's user joined the guild, in Unix milliseconds
+ * (at least 1; 1 for a private hub): GUILD_CREATE's "joined_at" is the receiving user's,
+ * so the session adds it to the shared "d". Or value = 0 and no bytes when the hub
+ * refused (the user is not a member, the guild is gone): the session forgets that
+ * guild. A hub also sends a
  * session GUILD_DELETE ({"id"}, as an event) when its user leaves or is removed, or
  * the guild is deleted, and then forgets the session. */
 

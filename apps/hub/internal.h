@@ -169,7 +169,7 @@ void hub__fanout(hub_t *h, const hub_fan_t *f, json_t *d);
 void hub__send_one(hub_t *h, hearth_pid_t pid, unsigned form, hub_event_t ev, json_t *d);
 /* Answers a subscription with the snapshot (value 1), or refuses it (value 0). */
 void hub__send_snapshot(hub_t *h, hearth_pid_t pid, unsigned form, uint64_t ref,
-                        uint32_t large_threshold);
+                        uint32_t large_threshold, uint64_t user_id);
 void hub__send_refusal(hearth_pid_t pid, uint64_t ref);
 /* A new shared payload holding d encoded in form (0 JSON, 1 ETF). */
 hearth_payload_t *hub__encode(json_t *d, unsigned form);
