@@ -136,8 +136,8 @@ int perm_bit_of(const char *name, uint64_t *bit);
 /* Room for any uint64_t in decimal with its NUL. */
 #define PERM_STR_SIZE 21
 
-/* Parses a permission set as the API sends it: 1..20 decimal digits (leading zeros
- * allowed), nothing else, at most UINT64_MAX. Unknown bits are kept: mask them with
+/* Parses a permission set as the API sends it: decimal digits only (1 to 64 of them,
+ * leading zeros allowed), nothing else, at most UINT64_MAX. Unknown bits are kept: mask them with
  * PERM_ALL if they must go. Returns 0 and the set in *out, or -1 (empty, a sign, a
  * space, any other character, overflow); *out is untouched then. */
 int perm_parse(const char *s, uint64_t *out);
