@@ -8,6 +8,8 @@
 
 #include <regex.h>
 
+#define AM_NIL UINT32_MAX
+
 /* Content beyond this many bytes is not examined (a message is at most 4000
  * characters; this bounds the work for any caller). */
 #define AM_SCAN_MAX 16384
@@ -42,14 +44,19 @@ typedef struct am_kw {
     char *text;      /* as configured, for matched_keyword */
 } am_kw_t;
 
-/* Keywords indexed by the low bits of their first code point, so a scan tries at
- * each position only the keywords that can start there. */
-#define AM_BUCKETS 256
+/* Keywords in a trie over their folded code points, so a scan walks from each
+ * position only as far as some keyword continues: at most the longest keyword's
+ * length (60) steps per position, however many keywords there are. Edges live in one
+ * open-addressing table keyed by (parent node << 32 | code point). */
 typedef struct am_kwset {
     am_kw_t *kw;
     size_t n;
-    uint32_t *order;                /* keyword indexes grouped by bucket */
-    uint32_t start[AM_BUCKETS + 1]; /* bucket b: order[start[b] .. start[b + 1]) */
+    uint64_t *edge_key; /* 0: empty (no edge leaves the root on U+0000) */
+    uint32_t *edge_child;
+    size_t edge_cap; /* a power of two, or 0 */
+    uint32_t nnodes;
+    uint32_t *node_kw; /* per node: the first keyword ending there, or AM_NIL */
+    uint32_t *kw_next; /* per keyword: the next one ending at the same node, or AM_NIL */
 } am_kwset_t;
 
 /* Builds set from n keywords (copied). Keywords empty once the wildcards and spaces
@@ -65,7 +72,7 @@ typedef struct am_match {
     size_t word_from, word_to;
 } am_match_t;
 
-/* Calls fn for every match of set in t, in order of position (then of keyword),
+/* Calls fn for every match of set in t, in order of position (then of length),
  * until fn returns true. Returns true if fn did. */
 typedef bool (*am_match_fn)(void *arg, const am_match_t *m);
 bool am_kwset_scan(const am_kwset_t *set, const am_text_t *t, am_match_fn fn, void *arg);
@@ -100,8 +107,6 @@ typedef struct am_author {
     am_seen_t ring[AUTOMOD_SPAM_HISTORY];
     uint8_t mentions[AUTOMOD_SPAM_HISTORY];
 } am_author_t;
-
-#define AM_NIL UINT32_MAX
 
 /* The table: authors in a slab of slots, an open-addressing index by id, a recency
  * list (most recent first) for expiry and eviction, and a free list of slots. */

@@ -156,20 +156,55 @@ void am_text_free(am_text_t *t)
 /* ---- keyword sets ------------------------------------------------------------------------------
  */
 
+static size_t edge_hash(uint64_t key, size_t cap)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+}
+
+/* The child of node on cp, or AM_NIL. */
+static uint32_t edge_get(const am_kwset_t *set, uint32_t node, uint32_t cp)
+{
+    uint64_t key = ((uint64_t)node << 32) | cp;
+    size_t i = edge_hash(key, set->edge_cap);
+
+    while (set->edge_key[i] != 0) {
+        if (set->edge_key[i] == key)
+            return set->edge_child[i];
+        i = (i + 1) & (set->edge_cap - 1);
+    }
+    return AM_NIL;
+}
+
+/* The child of node on cp, made if missing. The table was sized for every edge. */
+static uint32_t edge_add(am_kwset_t *set, uint32_t node, uint32_t cp)
+{
+    uint64_t key = ((uint64_t)node << 32) | cp;
+    size_t i = edge_hash(key, set->edge_cap);
+
+    while (set->edge_key[i] != 0) {
+        if (set->edge_key[i] == key)
+            return set->edge_child[i];
+        i = (i + 1) & (set->edge_cap - 1);
+    }
+    set->edge_key[i] = key;
+    set->edge_child[i] = set->nnodes;
+    set->node_kw[set->nnodes] = AM_NIL;
+    return set->nnodes++;
+}
+
 void am_kwset_build(am_kwset_t *set, const char *const *words, size_t n)
 {
     am_text_t t = {0};
     const char *w, *end;
-    uint32_t count[AM_BUCKETS] = {0};
-    size_t i, b, len;
+    size_t i, j, len, total = 0;
+    uint32_t node;
     am_kw_t *k;
 
     memset(set, 0, sizeof(*set));
     if (n == 0)
         return;
     set->kw = calloc(n, sizeof(*set->kw));
-    set->order = malloc(n * sizeof(*set->order));
-    if (set->kw == NULL || set->order == NULL)
+    if (set->kw == NULL)
         abort();
     for (i = 0; i < n; i++) {
         k = &set->kw[set->n];
@@ -193,18 +228,33 @@ void am_kwset_build(am_kwset_t *set, const char *const *words, size_t n)
         if (k->cp == NULL || k->text == NULL)
             abort();
         memcpy(k->cp, t.cp, t.n * sizeof(*k->cp));
-        count[k->cp[0] % AM_BUCKETS]++;
+        total += t.n;
         set->n++;
     }
     am_text_free(&t);
-    /* A counting sort of the keywords by bucket. */
-    set->start[0] = 0;
-    for (b = 0; b < AM_BUCKETS; b++)
-        set->start[b + 1] = set->start[b] + count[b];
-    memset(count, 0, sizeof(count));
-    for (i = 0; i < set->n; i++) {
-        b = set->kw[i].cp[0] % AM_BUCKETS;
-        set->order[set->start[b] + count[b]++] = (uint32_t)i;
+    if (set->n == 0)
+        return;
+    /* At most one node per keyword character, plus the root; the edge table at most
+     * half full. */
+    for (set->edge_cap = 16; set->edge_cap < 2 * total; set->edge_cap *= 2)
+        ;
+    set->edge_key = calloc(set->edge_cap, sizeof(*set->edge_key));
+    set->edge_child = malloc(set->edge_cap * sizeof(*set->edge_child));
+    set->node_kw = malloc((total + 1) * sizeof(*set->node_kw));
+    set->kw_next = malloc(set->n * sizeof(*set->kw_next));
+    if (set->edge_key == NULL || set->edge_child == NULL || set->node_kw == NULL ||
+        set->kw_next == NULL)
+        abort();
+    set->nnodes = 1;
+    set->node_kw[0] = AM_NIL;
+    /* Inserted last to first, so each node's list is in the order of the keywords. */
+    for (i = set->n; i-- > 0;) {
+        k = &set->kw[i];
+        node = 0;
+        for (j = 0; j < k->n; j++)
+            node = edge_add(set, node, k->cp[j]);
+        set->kw_next[i] = set->node_kw[node];
+        set->node_kw[node] = (uint32_t)i;
     }
 }
 
@@ -217,44 +267,51 @@ void am_kwset_free(am_kwset_t *set)
         free(set->kw[i].text);
     }
     free(set->kw);
-    free(set->order);
+    free(set->edge_key);
+    free(set->edge_child);
+    free(set->node_kw);
+    free(set->kw_next);
     memset(set, 0, sizeof(*set));
 }
 
 bool am_kwset_scan(const am_kwset_t *set, const am_text_t *t, am_match_fn fn, void *arg)
 {
     const am_kw_t *k;
+    uint32_t node, x;
+    size_t i, j, end;
     am_match_t m;
-    size_t i, j, b, end;
 
     if (set->n == 0)
         return false;
     for (i = 0; i < t->n; i++) {
-        b = t->cp[i] % AM_BUCKETS;
-        for (j = set->start[b]; j < set->start[b + 1]; j++) {
-            k = &set->kw[set->order[j]];
-            if (k->n > t->n - i || memcmp(k->cp, t->cp + i, k->n * sizeof(*k->cp)) != 0)
-                continue;
-            end = i + k->n;
-            if (!k->lead_wild && i > 0 && am_is_word(t->cp[i - 1]) && am_is_word(t->cp[i]))
-                continue;
-            if (!k->trail_wild && end < t->n && am_is_word(t->cp[end]) &&
-                am_is_word(t->cp[end - 1]))
-                continue;
-            m.kw = set->order[j];
-            m.from = i;
-            m.to = end;
-            m.word_from = i;
-            m.word_to = end;
-            /* A wildcard side reports the whole word, as a moderator wants to see it. */
-            if (k->lead_wild)
-                while (m.word_from > 0 && am_is_word(t->cp[m.word_from - 1]))
-                    m.word_from--;
-            if (k->trail_wild)
-                while (m.word_to < t->n && am_is_word(t->cp[m.word_to]))
-                    m.word_to++;
-            if (fn(arg, &m))
-                return true;
+        node = 0;
+        for (j = i; j < t->n; j++) {
+            node = edge_get(set, node, t->cp[j]);
+            if (node == AM_NIL)
+                break;
+            for (x = set->node_kw[node]; x != AM_NIL; x = set->kw_next[x]) {
+                k = &set->kw[x];
+                end = j + 1;
+                if (!k->lead_wild && i > 0 && am_is_word(t->cp[i - 1]) && am_is_word(t->cp[i]))
+                    continue;
+                if (!k->trail_wild && end < t->n && am_is_word(t->cp[end]) &&
+                    am_is_word(t->cp[end - 1]))
+                    continue;
+                m.kw = x;
+                m.from = i;
+                m.to = end;
+                m.word_from = i;
+                m.word_to = end;
+                /* A wildcard side reports the whole word, as a moderator wants to see it. */
+                if (k->lead_wild)
+                    while (m.word_from > 0 && am_is_word(t->cp[m.word_from - 1]))
+                        m.word_from--;
+                if (k->trail_wild)
+                    while (m.word_to < t->n && am_is_word(t->cp[m.word_to]))
+                        m.word_to++;
+                if (fn(arg, &m))
+                    return true;
+            }
         }
     }
     return false;
