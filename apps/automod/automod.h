@@ -26,9 +26,11 @@
  *             (store_automod_rule_create/_update, apps/store/automod.h), then
  *             automod_rule_set(am, stored rule) and AUTO_MODERATION_RULE_CREATE/UPDATE;
  *             delete: store, automod_rule_remove, AUTO_MODERATION_RULE_DELETE;
- *   message:  before a MESSAGE_CREATE (and a content edit) is written, automod_eval.
- *             verdict.block: do not write it, answer 400 with code 200000 ("Message
- *             was blocked by automatic moderation"). For each hit and each of its
+ *   message:  before a MESSAGE_CREATE (and a content edit, with m.edit) is written,
+ *             automod_eval, unless the author has MANAGE_GUILD or ADMINISTRATOR
+ *             (Discord exempts them from every rule). verdict.block: do not write it,
+ *             answer 400 with code 200000 ("Message was blocked by automatic
+ *             moderation"). For each hit and each of its
  *             actions: SEND_ALERT_MESSAGE posts automod_alert_message_json into the
  *             action's channel; TIMEOUT sets the member's communication_disabled_until
  *             (now + duration_seconds); and every action dispatches

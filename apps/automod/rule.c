@@ -286,7 +286,7 @@ static void meta_preset(json_t **errs, const json_t *in, json_t *out)
     size_t i;
 
     a = json_array();
-    if (v != NULL && !json_is_null(v) && check_list(errs, "trigger_metadata.presets", v, 3 * 8)) {
+    if (v != NULL && !json_is_null(v) && check_list(errs, "trigger_metadata.presets", v, 3)) {
         json_array_foreach(v, i, e)
         {
             snprintf(path, sizeof(path), "trigger_metadata.presets.%zu", i);
