@@ -1,5 +1,6 @@
 /* regex_patterns: Discord documents Rust-flavored regular expressions; Hearth runs
- * them on POSIX <regex.h> (glibc), extended syntax, case-insensitive. A pattern is
+ * them on POSIX <regex.h> (glibc), extended syntax, case-insensitive for ASCII (the
+ * process runs in the C locale: other bytes match as they are). A pattern is
  * translated first:
  *   \d \D            -> [0-9] [^0-9] (inside brackets \d -> 0-9, \w, \s likewise)
  *   (?:...)          -> (...); a leading (?i) is dropped (matching is always
