@@ -248,7 +248,7 @@ TEST_IMPL(gateway_message_fanout)
  * the missed dispatches, then RESUMED; the session lives on. */
 TEST_IMPL(gateway_resume)
 {
-    char token[STORE_TOKEN_SIZE], sid[40];
+    char token[STORE_TOKEN_SIZE], other[STORE_TOKEN_SIZE], sid[40];
     uint64_t owner, general, ids[3];
     gwt_env_t e;
     gwc_t c;
@@ -258,6 +258,7 @@ TEST_IMPL(gateway_resume)
 
     gwt_start(&e, NULL, NULL);
     owner_guild(&e, token, &owner, &general);
+    gwt_user(&e, "intruder", other);
     gwc_connect(&c, e.port, "/?v=10&encoding=json");
     ready = gwc_identify(&c, token, -1);
     ASSERT_NOT_NULL(ready);
@@ -279,6 +280,17 @@ TEST_IMPL(gateway_resume)
         ids[i] = jid(body, "id");
         json_decref(body);
     }
+
+    /* Another user's token does not reach the session: INVALID_SESSION. */
+    gwc_connect(&c, e.port, "/?v=10&encoding=json");
+    json_decref(gwc_recv(&c, 5000));
+    gwc_send(&c, json_pack("{s:i, s:{s:s, s:s, s:i}}", "op", 6, "d", "token", other, "session_id",
+                           sid, "seq", (int)seq));
+    v = gwc_recv(&c, 5000);
+    ASSERT_NOT_NULL(v);
+    ASSERT_EQ(9, gwj_i(v, "op"));
+    json_decref(v);
+    gwc_drop(&c);
 
     gwc_connect(&c, e.port, "/?v=10&encoding=json");
     v = gwc_recv(&c, 5000);
@@ -568,6 +580,20 @@ TEST_IMPL(gateway_heartbeat_timeout)
     ASSERT_EQ(4009, gwc_wait_close(&c, 5000));
     gwc_drop(&c);
 
+    /* A client that answers the server's requests but never heartbeats on its own. */
+    gwc_connect(&c, e.port, "/?v=10&encoding=json");
+    json_decref(gwc_identify(&c, token, -1));
+    for (;;) {
+        v = gwc_recv(&c, 5000);
+        if (v == NULL)
+            break;
+        if (gwj_i(v, "op") == 1)
+            gwc_send(&c, json_pack("{s:i, s:i}", "op", 1, "d", (int)c.seq));
+        json_decref(v);
+    }
+    ASSERT_EQ(4009, c.close_code);
+    gwc_drop(&c);
+
     gwc_connect(&c, e.port, "/?v=10&encoding=json");
     ASSERT_EQ(4009, gwc_wait_close(&c, 5000));
     gwc_drop(&c);
@@ -654,7 +680,7 @@ TEST_IMPL(gateway_idle_memory)
         v = gwc_identify(&cs[i], tokens[i], 1 | (1 << 9));
         ASSERT_NOT_NULL(v);
         if (i == n / 2) {
-            snprintf(name, sizeof(name), "session:%s", gwj_s(v, "d.session_id"));
+            gw__session_name(name, gwj_s(v, "d.session_id"), gw__token_tag(tokens[i]));
             pid = hearth_whereis(name);
         }
         json_decref(v);

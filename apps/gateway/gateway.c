@@ -94,11 +94,14 @@ static void arm(gw_t *s, uint64_t ms)
     hearth_send_after(hearth_self(), hearth_msg_int(GW_TAG_TIMER, s->tgen), ms, &s->timer);
 }
 
-/* Next check: the probe at 1.25 intervals of silence, the close at 1.5. */
+/* Next check: the probe at 1.25 intervals of silence, the close at 1.5; or, when the
+ * last heartbeat only answered a probe, the close one interval after it. */
 static void arm_heartbeat(gw_t *s)
 {
     uint64_t i = gw__config.heartbeat_interval_ms, now = hearth_now_ms();
-    uint64_t due = s->last_hb + (s->flags & GW_F_PROBED ? i * 3 / 2 : i * 5 / 4);
+    uint64_t due = s->last_hb + (s->flags & GW_F_LENIENT  ? i
+                                 : s->flags & GW_F_PROBED ? i * 3 / 2
+                                                          : i * 5 / 4);
 
     arm(s, due > now ? due - now : 0);
 }
@@ -119,7 +122,9 @@ static int on_timer(ws_conn_t *c, gw_t *s, hearth_msg_t *m)
     if (!ws_conn_open(c))
         return 0;
     since = now - s->last_hb;
-    if (since >= i * 3 / 2) {
+    if (since >= i * 3 / 2 || ((s->flags & GW_F_LENIENT) && since >= i)) {
+        /* A client that answers our probes but never heartbeats on its own is as good
+         * as silent. */
         gw__close(c, s, 4009, s->state != GW_READY);
         return 0;
     }
@@ -199,7 +204,12 @@ static int gw_open(ws_conn_t *c, const http_request_t *req, void *udata, void **
 static void op_heartbeat(ws_conn_t *c, gw_t *s, json_t *d)
 {
     s->last_hb = hearth_now_ms();
-    s->flags &= (uint8_t)~GW_F_PROBED;
+    /* After a probe, this one may only be its answer: lenient until a heartbeat comes
+     * unasked. */
+    if (s->flags & GW_F_PROBED)
+        s->flags = (uint8_t)((s->flags & ~GW_F_PROBED) | GW_F_LENIENT);
+    else
+        s->flags &= (uint8_t)~GW_F_LENIENT;
     /* d is the last sequence the client has: what it has needs no resume. */
     if (json_is_integer(d) && json_integer_value(d) > 0 && json_integer_value(d) <= s->seq)
         gw__ring_prune(s, (uint32_t)json_integer_value(d));
@@ -293,13 +303,13 @@ static void op_resume(ws_conn_t *c, gw_t *s, json_t *d)
         gw__close(c, s, 4002, true);
         return;
     }
-    pid = HEARTH_PID_NONE;
-    if (strlen(sid) == 32 && strspn(sid, "0123456789abcdef") == 32) {
-        snprintf(name, sizeof(name), "session:%s", sid);
-        pid = hearth_whereis(name);
-    }
     memset(&b, 0, sizeof(b));
     b.token_tag = gw__token_tag(token);
+    pid = HEARTH_PID_NONE;
+    if (strlen(sid) == 32 && strspn(sid, "0123456789abcdef") == 32) {
+        gw__session_name(name, sid, b.token_tag);
+        pid = hearth_whereis(name);
+    }
     b.seq = json_is_integer(seq) ? json_integer_value(seq) : 0;
     b.form = s->form;
     b.z = s->z;
@@ -558,7 +568,7 @@ static int gw_closed(ws_conn_t *c, void *state, int code, const char *reason, si
     /* Keep it for a RESUME. The zlib stream belonged to that connection. */
     gw__z_free(s->z);
     s->z = NULL;
-    s->flags = (uint8_t)((s->flags | GW_F_DETACHED) & ~(GW_F_WE_CLOSE | GW_F_PROBED));
+    s->flags = (uint8_t)((s->flags | GW_F_DETACHED) & ~(GW_F_WE_CLOSE | GW_F_PROBED | GW_F_LENIENT));
     s->detached_at = hearth_now_ms();
     arm(s, gw__config.resume_window_ms);
     return WS_KEEP;
@@ -569,7 +579,7 @@ static int gw_closed(ws_conn_t *c, void *state, int code, const char *reason, si
 static void reset(gw_t *s, unsigned form)
 {
     hearth_pid_t dir = hearth_whereis(HUB_DIRECTORY_NAME);
-    char name[64];
+    char name[64], sid[33];
     uint16_t i;
 
     if (dir != HEARTH_PID_NONE)
@@ -584,7 +594,8 @@ static void reset(gw_t *s, unsigned form)
     s->subs = NULL;
     s->nsubs = s->capsubs = 0;
     gw__ring_free(s);
-    snprintf(name, sizeof(name), "session:%016" PRIx64 "%016" PRIx64, s->sid[0], s->sid[1]);
+    snprintf(sid, sizeof(sid), "%016" PRIx64 "%016" PRIx64, s->sid[0], s->sid[1]);
+    gw__session_name(name, sid, s->token_tag);
     hearth_unregister(name);
     s->state = GW_HELLO;
     s->form = (uint8_t)form;
@@ -603,7 +614,7 @@ static int gw_adopt(ws_conn_t *c, void *state, const void *blob, size_t len)
     memcpy(&b, blob, sizeof(b));
     gw__z_free(s->z);
     s->z = b.z;
-    s->flags &= (uint8_t)~(GW_F_DETACHED | GW_F_WE_CLOSE | GW_F_PROBED | GW_F_END);
+    s->flags &= (uint8_t)~(GW_F_DETACHED | GW_F_WE_CLOSE | GW_F_PROBED | GW_F_LENIENT | GW_F_END);
     s->last_hb = hearth_now_ms();
     arm_heartbeat(s);
     if (s->state != GW_READY) {

@@ -21,11 +21,16 @@
  * limits, comes with issue 4).
  *
  * Choices where Discord leaves room (see gateway.c's comment for the rest):
- *   - Missed heartbeats: a server HEARTBEAT (op 1) is sent when none came for 1.25
- *     intervals, and the connection is closed with 4009 after 1.5 intervals. Clients
- *     treat 4009 as "reconnect"; the session stays resumable for the resume window
- *     anyway, since it is the connection that failed. No IDENTIFY within 1.5
- *     intervals of HELLO also closes with 4009.
+ *   - Missed heartbeats: a server HEARTBEAT (op 1, the request Discord's clients
+ *     answer at once) is sent when none came for 1.25 intervals, and the connection is
+ *     closed with 4009 after 1.5 intervals of silence, or one interval after a
+ *     heartbeat that only answered such a request (a client that never heartbeats on
+ *     its own is as good as silent). Clients treat 4009 as "reconnect"; the session
+ *     stays resumable for the resume window anyway, since it is the connection that
+ *     failed. No IDENTIFY within 1.5 intervals of HELLO also closes with 4009.
+ *   - RESUME finds its session by session_id and the token's keyed hash together
+ *     (the registered name is "session:<session_id>.<tag>"): another token gets
+ *     INVALID_SESSION, and its socket never reaches the session.
  *   - Privileged intents (GUILD_PRESENCES, GUILD_MEMBERS, MESSAGE_CONTENT) for bots:
  *     allowed if the application has the matching flag (full or _LIMITED), or, under
  *     the default policy, while the bot is in fewer than 100 guilds (Discord lets such

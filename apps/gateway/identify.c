@@ -234,6 +234,11 @@ uint64_t gw__token_tag(const char *token)
     return tag;
 }
 
+void gw__session_name(char *out, const char *sid, uint64_t token_tag)
+{
+    snprintf(out, 64, "session:%.32s.%016" PRIx64, sid, token_tag);
+}
+
 int gw__identify_start(gw_t *s, const char *token, bool has_intents, uint64_t intents)
 {
     size_t n;
@@ -288,7 +293,7 @@ int gw__identified(ws_conn_t *c, gw_t *s, hearth_msg_t *m)
     hub_dir_join_t jn;
     hearth_pid_t dir;
     json_t *extra = NULL, *ready, *guilds, *acts = NULL;
-    char name[48], sid[33];
+    char name[64], sid[33];
     size_t glen;
     uint32_t i;
 
@@ -310,7 +315,7 @@ int gw__identified(ws_conn_t *c, gw_t *s, hearth_msg_t *m)
     for (i = 0; i < 4; i++) {
         randombytes_buf(s->sid, sizeof(s->sid));
         snprintf(sid, sizeof(sid), "%016" PRIx64 "%016" PRIx64, s->sid[0], s->sid[1]);
-        snprintf(name, sizeof(name), "session:%s", sid);
+        gw__session_name(name, sid, s->token_tag);
         if (hearth_register(name, hearth_self()) == 0)
             break;
     }

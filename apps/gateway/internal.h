@@ -60,6 +60,7 @@ enum { GW_HELLO = 0, GW_IDENTIFYING, GW_READY };
 #define GW_F_END 0x04u       /* end the session when the connection closes */
 #define GW_F_WE_CLOSE 0x08u  /* we started the close */
 #define GW_F_DETACHED 0x10u  /* no socket: waiting for a RESUME */
+#define GW_F_LENIENT 0x20u   /* the last heartbeat answered a probe */
 
 /* One guild the session is in. */
 typedef struct gw_sub {
@@ -135,6 +136,11 @@ void gw__refind_hub(uint64_t guild_id);
 void gw__subscribe(gw_t *s, gw_sub_t *sub);
 /* The keyed hash of a token (after "Bot "). */
 uint64_t gw__token_tag(const char *token);
+/* A session's registered name: "session:<session_id>.<token tag, 16 hex digits>", so
+ * a RESUME finds the session only with the token that identified it (another token
+ * finds nothing: INVALID_SESSION, and the socket never reaches the session). out: 64
+ * bytes. */
+void gw__session_name(char *out, const char *sid, uint64_t token_tag);
 
 /* ---- send.c ------------------------------------------------------------------------------------------ */
 
