@@ -72,7 +72,8 @@ uint64_t gwt_bot(gwt_env_t *e, uint64_t owner, const char *name, char *token)
     return id;
 }
 
-/* ---- raw I/O ------------------------------------------------------------------------------------ */
+/* ---- raw I/O ------------------------------------------------------------------------------------
+ */
 
 static double now_ms(void)
 {
@@ -403,7 +404,8 @@ json_t *gwc_identify(gwc_t *c, const char *token, int64_t intents)
     return gwc_wait(c, "READY", 5000);
 }
 
-/* ---- reading fields ------------------------------------------------------------------------------------ */
+/* ---- reading fields
+ * ------------------------------------------------------------------------------------ */
 
 json_t *gwj(const json_t *o, const char *path)
 {
@@ -438,7 +440,9 @@ long long gwj_i(const json_t *o, const char *path)
     return (long long)json_integer_value(gwj(o, path));
 }
 
-/* ---- hubs ------------------------------------------------------------------------------------------------ */
+/* ---- hubs
+ * ------------------------------------------------------------------------------------------------
+ */
 
 void gwt_req_full(hub_scope_t scope, uint64_t id, hub_op_t op, uint64_t actor, json_t *args,
                   hub_result_t *r)

@@ -136,9 +136,9 @@ TEST_IMPL(gateway_close_codes)
                                   json_pack("{s:i, s:{s:s, s:i, s:{}}}", "op", 2, "d", "token",
                                             "Bot nope.nope.nope", "intents", 1, "properties"),
                                   NULL));
-    ASSERT_EQ(4003, close_code_of(&e, "/?v=10&encoding=json",
-                                  json_pack("{s:i, s:{s:s}}", "op", 3, "d", "status", "idle"),
-                                  NULL));
+    ASSERT_EQ(4003,
+              close_code_of(&e, "/?v=10&encoding=json",
+                            json_pack("{s:i, s:{s:s}}", "op", 3, "d", "status", "idle"), NULL));
     ASSERT_EQ(4001, close_code_of(&e, "/?v=10&encoding=json",
                                   json_pack("{s:i, s:n}", "op", 99, "d"), NULL));
     ASSERT_EQ(4002, close_code_of(&e, "/?v=10&encoding=json", NULL, "{\"op\": 2, \"d\":"));
@@ -150,8 +150,8 @@ TEST_IMPL(gateway_close_codes)
     ASSERT_EQ(4013, close_code_of(&e, "/?v=10", /* a bot without intents */
                                   json_pack("{s:i, s:{s:s}}", "op", 2, "d", "token", auth), NULL));
     ASSERT_EQ(4010, close_code_of(&e, "/?v=10&encoding=json",
-                                  json_pack("{s:i, s:{s:s, s:i, s:[i, i]}}", "op", 2, "d",
-                                            "token", auth, "intents", 1, "shard", 2, 2),
+                                  json_pack("{s:i, s:{s:s, s:i, s:[i, i]}}", "op", 2, "d", "token",
+                                            auth, "intents", 1, "shard", 2, 2),
                                   NULL));
     /* MESSAGE_CONTENT without the application's flag, under the strict policy. */
     ASSERT_EQ(4014, close_code_of(&e, "/?v=10&encoding=json",
@@ -431,14 +431,15 @@ TEST_IMPL(gateway_etf_codec)
     /* term_to_binary(#{<<"a">> => 1, <<"b">> => [<<"x">>, nil, true, -5, 3.5]}) made by
      * hand: 131, map(2), binary "a", small 1, binary "b", list(5) ..., nil tail. */
     static const unsigned char erl[] = {
-        131, 116, 0, 0, 0, 2, 109, 0, 0, 0, 1, 'a', 97, 1, 109, 0, 0, 0, 1, 'b', 108, 0, 0,
-        0, 5, 109, 0, 0, 0, 1, 'x', 119, 3, 'n', 'i', 'l', 119, 4, 't', 'r', 'u', 'e', 98,
-        255, 255, 255, 251, 70, 0x40, 0x0c, 0, 0, 0, 0, 0, 0, 106};
+        131, 116, 0,  0,    0,    2,   109, 0, 0,   0,   1,   'a', 97, 1,   109,
+        0,   0,   0,  1,    'b',  108, 0,   0, 0,   5,   109, 0,   0,  0,   1,
+        'x', 119, 3,  'n',  'i',  'l', 119, 4, 't', 'r', 'u', 'e', 98, 255, 255,
+        255, 251, 70, 0x40, 0x0c, 0,   0,   0, 0,   0,   0,   106};
     /* The same as OTP 25 writes it (atoms as ATOM_EXT). */
     static const unsigned char erl25[] = {
-        131, 116, 0, 0, 0, 2, 109, 0, 0, 0, 1, 97, 97, 1, 109, 0, 0, 0, 1, 98, 108, 0, 0, 0,
-        5, 109, 0, 0, 0, 1, 120, 100, 0, 3, 110, 105, 108, 100, 0, 4, 116, 114, 117, 101, 98,
-        255, 255, 255, 251, 70, 64, 12, 0, 0, 0, 0, 0, 0, 106};
+        131, 116, 0,   0,   0,  2,   109, 0,   0,   0,  1,   97,  97, 1, 109, 0,   0,   0,   1,  98,
+        108, 0,   0,   0,   5,  109, 0,   0,   0,   1,  120, 100, 0,  3, 110, 105, 108, 100, 0,  4,
+        116, 114, 117, 101, 98, 255, 255, 255, 251, 70, 64,  12,  0,  0, 0,   0,   0,   0,   106};
     /* 2^64 - 1 as SMALL_BIG_EXT: a snowflake-sized unsigned, decoded as a string. */
     static const unsigned char big[] = {131, 110, 8, 0, 255, 255, 255, 255, 255, 255, 255, 255};
     json_t *doc, *back, *v, *w;

@@ -39,25 +39,27 @@ void gwt_start(gwt_env_t *e, const gateway_config_t *cfg, const hub_config_t *hc
 /* Stops the runtime and removes the directory. */
 void gwt_stop(gwt_env_t *e);
 
-/* ---- fixtures ------------------------------------------------------------------------------------ */
+/* ---- fixtures
+ * ------------------------------------------------------------------------------------ */
 
 /* A user with a token (token: STORE_TOKEN_SIZE bytes); returns its id. */
 uint64_t gwt_user(gwt_env_t *e, const char *name, char *token);
 /* An application owned by owner with a bot; the bot's token; returns the bot's id. */
 uint64_t gwt_bot(gwt_env_t *e, uint64_t owner, const char *name, char *token);
 
-/* ---- the client ------------------------------------------------------------------------------------ */
+/* ---- the client
+ * ------------------------------------------------------------------------------------ */
 
 typedef struct gwc {
     int fd;
     unsigned char *buf; /* bytes read and not yet taken */
     size_t len, cap;
-    bool etf;           /* encoding=etf */
-    bool zlib;          /* compress=zlib-stream */
+    bool etf;  /* encoding=etf */
+    bool zlib; /* compress=zlib-stream */
     z_stream inf;
-    int close_code;     /* the server's close code once closed (0: open) */
+    int close_code; /* the server's close code once closed (0: open) */
     int last_opcode;
-    uint32_t seq;       /* the last "s" seen */
+    uint32_t seq; /* the last "s" seen */
 } gwc_t;
 
 /* Connects to 127.0.0.1:port and upgrades GET target ("/?v=10&encoding=json"). The

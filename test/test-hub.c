@@ -69,10 +69,9 @@ TEST_IMPL(hub_request_errors)
     ASSERT_NOT_NULL(gwj(r.body, "content._errors"));
     ASSERT_NOT_NULL(gwj(r.body, "tts._errors"));
     hub_result_clear(&r);
-    gwt_req_full(HUB_CHANNEL, general, HUB_OP_MESSAGE_CREATE, member,
-                 json_pack("{s:s, s:{s:s}}", "content", "re", "message_reference", "message_id",
-                           "999"),
-                 &r);
+    gwt_req_full(
+        HUB_CHANNEL, general, HUB_OP_MESSAGE_CREATE, member,
+        json_pack("{s:s, s:{s:s}}", "content", "re", "message_reference", "message_id", "999"), &r);
     ASSERT_EQ(50035, r.code);
     ASSERT_STR_EQ("MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
                   gwj_s(r.body, "message_reference._errors.0.code"));
@@ -123,8 +122,7 @@ TEST_IMPL(hub_request_errors)
                  json_pack("{s:I}", "user_id", (json_int_t)owner), &r);
     ASSERT_EQ(400, r.status); /* the owner cannot leave */
     hub_result_clear(&r);
-    gwt_req_full(HUB_GUILD, guild, HUB_OP_CHANNEL_CREATE, owner, json_pack("{s:i}", "type", 9),
-                 &r);
+    gwt_req_full(HUB_GUILD, guild, HUB_OP_CHANNEL_CREATE, owner, json_pack("{s:i}", "type", 9), &r);
     ASSERT_EQ(50035, r.code);
     ASSERT_NOT_NULL(gwj(r.body, "name._errors"));
     ASSERT_NOT_NULL(gwj(r.body, "type._errors"));
@@ -138,7 +136,8 @@ TEST_IMPL(hub_request_errors)
     return 0;
 }
 
-/* ---- events of the guild ops ------------------------------------------------------------------ */
+/* ---- events of the guild ops ------------------------------------------------------------------
+ */
 
 /* Every op dispatches its event; a new member's session starts receiving the guild; a
  * kicked member's sessions get GUILD_DELETE; deleting the guild tells everyone. */
@@ -289,7 +288,8 @@ TEST_IMPL(hub_guild_events)
     return 0;
 }
 
-/* ---- private channels ----------------------------------------------------------------------------- */
+/* ---- private channels
+ * ----------------------------------------------------------------------------- */
 
 /* A DM's messages reach every session of both users, including a second session of
  * one of them, without guild_id; a third user may not post. */
@@ -321,8 +321,8 @@ TEST_IMPL(hub_dm_delivery)
     ASSERT(store_dm_open(e.db, a, b, &ch) >= 0);
     dm = jid(ch, "id");
     json_decref(ch);
-    body = gwt_req(HUB_CHANNEL, dm, HUB_OP_MESSAGE_CREATE, a,
-                   json_pack("{s:s}", "content", "psst"), 200);
+    body = gwt_req(HUB_CHANNEL, dm, HUB_OP_MESSAGE_CREATE, a, json_pack("{s:s}", "content", "psst"),
+                   200);
     json_decref(body);
     v = gwc_wait(&ca, "MESSAGE_CREATE", 5000);
     ASSERT_NOT_NULL(v);
@@ -367,7 +367,8 @@ TEST_IMPL(hub_dm_delivery)
     return 0;
 }
 
-/* ---- starting and stopping ------------------------------------------------------------------------ */
+/* ---- starting and stopping
+ * ------------------------------------------------------------------------ */
 
 typedef struct race {
     uint64_t guild;
@@ -429,7 +430,8 @@ TEST_IMPL(hub_start_race_and_idle)
     return 0;
 }
 
-/* ---- the hash map ----------------------------------------------------------------------------------- */
+/* ---- the hash map
+ * ----------------------------------------------------------------------------------- */
 
 TEST_IMPL(hub_u64map)
 {

@@ -136,7 +136,8 @@ static int on_timer(ws_conn_t *c, gw_t *s, hearth_msg_t *m)
     return 0;
 }
 
-/* ---- open ------------------------------------------------------------------------------------- */
+/* ---- open -------------------------------------------------------------------------------------
+ */
 
 /* resume_gateway_url: the URL the client came by, without the query. */
 static void client_url(const http_request_t *req, char *out, size_t size)
@@ -148,7 +149,8 @@ static void client_url(const http_request_t *req, char *out, size_t size)
     if (host != NULL) {
         n = strlen(host);
         if (n == 0 || n > 200 ||
-            strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]_") != n)
+            strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]_") !=
+                n)
             host = NULL;
     }
     n = strlen(path);
@@ -186,8 +188,7 @@ static int gw_open(ws_conn_t *c, const http_request_t *req, void *udata, void **
             return 0;
         }
     }
-    if (http_query_get(req, "compress", buf, sizeof(buf)) >= 0 &&
-        strcmp(buf, "zlib-stream") == 0)
+    if (http_query_get(req, "compress", buf, sizeof(buf)) >= 0 && strcmp(buf, "zlib-stream") == 0)
         s->z = gw__z_new();
     s->pending = calloc(1, sizeof(*s->pending));
     if (s->pending == NULL)
@@ -199,7 +200,8 @@ static int gw_open(ws_conn_t *c, const http_request_t *req, void *udata, void **
     return 0;
 }
 
-/* ---- ops ----------------------------------------------------------------------------------------- */
+/* ---- ops
+ * ----------------------------------------------------------------------------------------- */
 
 static void op_heartbeat(ws_conn_t *c, gw_t *s, json_t *d)
 {
@@ -313,8 +315,7 @@ static void op_resume(ws_conn_t *c, gw_t *s, json_t *d)
     b.seq = json_is_integer(seq) ? json_integer_value(seq) : 0;
     b.form = s->form;
     b.z = s->z;
-    if (pid == HEARTH_PID_NONE || pid == hearth_self() ||
-        ws_conn_move(c, pid, &b, sizeof(b)) < 0) {
+    if (pid == HEARTH_PID_NONE || pid == hearth_self() || ws_conn_move(c, pid, &b, sizeof(b)) < 0) {
         /* Nothing to resume: the client identifies anew on this connection. */
         gw__send_op(c, s, GW_OP_INVALID_SESSION, json_false());
         return;
@@ -396,7 +397,8 @@ static int gw_message(ws_conn_t *c, void *state, int opcode, void *data, size_t 
     return 0;
 }
 
-/* ---- hub traffic ----------------------------------------------------------------------------------- */
+/* ---- hub traffic
+ * ----------------------------------------------------------------------------------- */
 
 static gw_sub_t *sub_by_guild(gw_t *s, uint64_t guild_id)
 {
@@ -459,7 +461,8 @@ static void on_snapshot(ws_conn_t *c, gw_t *s, hearth_msg_t *m)
         return;
     if (m->value == 0) {
         sub_drop(s, sub);
-        gw__dispatch_local(c, s, HUB_EV_GUILD_DELETE, json_pack("{s:o}", "id", gw__id_json(m->ref)));
+        gw__dispatch_local(c, s, HUB_EV_GUILD_DELETE,
+                           json_pack("{s:o}", "id", gw__id_json(m->ref)));
         return;
     }
     hearth_msg_keep(m);
@@ -508,8 +511,9 @@ static void on_hubpid(ws_conn_t *c, gw_t *s, hearth_msg_t *m)
         return;
     if (r.hub == HEARTH_PID_NONE) {
         sub_drop(s, sub);
-        gw__dispatch_local(c, s, HUB_EV_GUILD_DELETE,
-                           json_pack("{s:o, s:b}", "id", gw__id_json(r.guild_id), "unavailable", 1));
+        gw__dispatch_local(
+            c, s, HUB_EV_GUILD_DELETE,
+            json_pack("{s:o, s:b}", "id", gw__id_json(r.guild_id), "unavailable", 1));
         return;
     }
     sub->hub = r.hub;
@@ -552,7 +556,8 @@ static int gw_info(ws_conn_t *c, void *state, hearth_msg_t *m)
     }
 }
 
-/* ---- closing and resuming ------------------------------------------------------------------------------ */
+/* ---- closing and resuming
+ * ------------------------------------------------------------------------------ */
 
 static int gw_closed(ws_conn_t *c, void *state, int code, const char *reason, size_t reason_len)
 {
@@ -568,7 +573,8 @@ static int gw_closed(ws_conn_t *c, void *state, int code, const char *reason, si
     /* Keep it for a RESUME. The zlib stream belonged to that connection. */
     gw__z_free(s->z);
     s->z = NULL;
-    s->flags = (uint8_t)((s->flags | GW_F_DETACHED) & ~(GW_F_WE_CLOSE | GW_F_PROBED | GW_F_LENIENT));
+    s->flags =
+        (uint8_t)((s->flags | GW_F_DETACHED) & ~(GW_F_WE_CLOSE | GW_F_PROBED | GW_F_LENIENT));
     s->detached_at = hearth_now_ms();
     arm(s, gw__config.resume_window_ms);
     return WS_KEEP;
@@ -614,7 +620,7 @@ static int gw_adopt(ws_conn_t *c, void *state, const void *blob, size_t len)
     memcpy(&b, blob, sizeof(b));
     gw__z_free(s->z);
     s->z = b.z;
-    s->flags &= (uint8_t)~(GW_F_DETACHED | GW_F_WE_CLOSE | GW_F_PROBED | GW_F_LENIENT | GW_F_END);
+    s->flags &= (uint8_t) ~(GW_F_DETACHED | GW_F_WE_CLOSE | GW_F_PROBED | GW_F_LENIENT | GW_F_END);
     s->last_hb = hearth_now_ms();
     arm_heartbeat(s);
     if (s->state != GW_READY) {

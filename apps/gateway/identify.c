@@ -76,8 +76,7 @@ static int64_t guilds_job(store_t *s, void *arg)
         rc = store_user_guilds(s, j->user_id, &pg, &page);
         if (rc < 0)
             return rc;
-        json_array_foreach(page, i, g)
-            json_array_append(j->guilds, g);
+        json_array_foreach(page, i, g) json_array_append(j->guilds, g);
         i = json_array_size(page);
         if (i < 200) {
             json_decref(page);
@@ -155,9 +154,9 @@ static void identify_main(void *arg)
         res.close_code = 4013;
         goto out;
     }
-    res.intents = j->bot ? rq->intents
-                         : (rq->has_intents ? rq->intents | HUB_INTENT_MESSAGE_CONTENT
-                                            : ALL_INTENTS);
+    res.intents = j->bot
+                      ? rq->intents
+                      : (rq->has_intents ? rq->intents | HUB_INTENT_MESSAGE_CONTENT : ALL_INTENTS);
     rc = store_call(guilds_job, j);
     if (rc < 0) {
         res.close_code = 4000;
@@ -190,11 +189,11 @@ static void identify_main(void *arg)
     extra = json_object();
     json_object_set(extra, "user", j->user);
     if (j->bot)
-        json_object_set_new(extra, "application",
-                            json_pack("{s:O, s:I}", "id",
-                                      j->app ? json_object_get(j->app, "id")
-                                             : json_object_get(j->user, "id"),
-                                      "flags", (json_int_t)json_integer_value(json_object_get(j->app, "flags"))));
+        json_object_set_new(
+            extra, "application",
+            json_pack("{s:O, s:I}", "id",
+                      j->app ? json_object_get(j->app, "id") : json_object_get(j->user, "id"),
+                      "flags", (json_int_t)json_integer_value(json_object_get(j->app, "flags"))));
     json_object_set_new(extra, "private_channels",
                         j->dms != NULL && rq->shard_id == 0 ? json_incref(j->dms) : json_array());
     text = json_dumps(extra, JSON_COMPACT);
@@ -263,7 +262,8 @@ int gw__identify_start(gw_t *s, const char *token, bool has_intents, uint64_t in
     return err;
 }
 
-/* ---- the session's side --------------------------------------------------------------------------- */
+/* ---- the session's side
+ * --------------------------------------------------------------------------- */
 
 void gw__subscribe(gw_t *s, gw_sub_t *sub)
 {
@@ -332,12 +332,11 @@ int gw__identified(ws_conn_t *c, gw_t *s, hearth_msg_t *m)
         json_array_append_new(guilds, unavailable(gs[i].guild_id));
     ready = json_pack("{s:i, s:O, s:o, s:s, s:s, s:o, s:O, s:o, s:o, s:o, s:o, s:s, s:[s]}", "v",
                       10, "user", json_object_get(extra, "user"), "guilds", guilds, "session_id",
-                      sid, "resume_gateway_url", s->pending ? s->pending->url : "",
-                      "relationships", json_array(), "private_channels",
-                      json_object_get(extra, "private_channels"), "presences", json_array(),
-                      "user_settings", json_object(), "guild_join_requests", json_array(),
-                      "geo_ordered_rtc_regions", json_array(), "session_type", "normal",
-                      "_trace", "hearth");
+                      sid, "resume_gateway_url", s->pending ? s->pending->url : "", "relationships",
+                      json_array(), "private_channels", json_object_get(extra, "private_channels"),
+                      "presences", json_array(), "user_settings", json_object(),
+                      "guild_join_requests", json_array(), "geo_ordered_rtc_regions", json_array(),
+                      "session_type", "normal", "_trace", "hearth");
     if (json_object_get(extra, "application") != NULL)
         json_object_set(ready, "application", json_object_get(extra, "application"));
     if (s->shard_count > 0)
@@ -394,7 +393,8 @@ int gw__identified(ws_conn_t *c, gw_t *s, hearth_msg_t *m)
     return 0;
 }
 
-/* ---- finding a hub again ------------------------------------------------------------------------------ */
+/* ---- finding a hub again
+ * ------------------------------------------------------------------------------ */
 
 typedef struct refind {
     hearth_pid_t session;

@@ -56,11 +56,11 @@ enum { GW_HELLO = 0, GW_IDENTIFYING, GW_READY };
 
 /* Flags. */
 #define GW_F_BOT 0x01u
-#define GW_F_PROBED 0x02u    /* a server HEARTBEAT was sent for the current gap */
-#define GW_F_END 0x04u       /* end the session when the connection closes */
-#define GW_F_WE_CLOSE 0x08u  /* we started the close */
-#define GW_F_DETACHED 0x10u  /* no socket: waiting for a RESUME */
-#define GW_F_LENIENT 0x20u   /* the last heartbeat answered a probe */
+#define GW_F_PROBED 0x02u   /* a server HEARTBEAT was sent for the current gap */
+#define GW_F_END 0x04u      /* end the session when the connection closes */
+#define GW_F_WE_CLOSE 0x08u /* we started the close */
+#define GW_F_DETACHED 0x10u /* no socket: waiting for a RESUME */
+#define GW_F_LENIENT 0x20u  /* the last heartbeat answered a probe */
 
 /* One guild the session is in. */
 typedef struct gw_sub {
@@ -71,31 +71,31 @@ typedef struct gw_sub {
 
 /* Until READY: what open and IDENTIFY learned that READY needs. */
 typedef struct gw_pending {
-    char url[280];     /* resume_gateway_url */
-    char *activities;  /* IDENTIFY's presence activities (JSON), or NULL */
+    char url[280];    /* resume_gateway_url */
+    char *activities; /* IDENTIFY's presence activities (JSON), or NULL */
 } gw_pending_t;
 
 /* A session. Kept small: see the file comment. */
 typedef struct gw {
     uint64_t user_id;
-    uint64_t intents;    /* effective */
-    uint64_t token_tag;  /* keyed hash of the token, to check a RESUME's */
-    uint64_t sid[2];     /* session id, 128 random bits */
-    uint64_t last_hb;    /* hearth_now_ms of the last heartbeat (or HELLO, a resume) */
+    uint64_t intents;   /* effective */
+    uint64_t token_tag; /* keyed hash of the token, to check a RESUME's */
+    uint64_t sid[2];    /* session id, 128 random bits */
+    uint64_t last_hb;   /* hearth_now_ms of the last heartbeat (or HELLO, a resume) */
     uint64_t detached_at;
-    uint64_t timer;      /* the pending timer's ref, 0 if none */
-    uint32_t seq;        /* the last sequence number sent */
-    uint32_t floor;      /* a RESUME may start from seq >= floor */
-    uint16_t tgen;       /* timer generation: stale timer messages are ignored */
+    uint64_t timer; /* the pending timer's ref, 0 if none */
+    uint32_t seq;   /* the last sequence number sent */
+    uint32_t floor; /* a RESUME may start from seq >= floor */
+    uint16_t tgen;  /* timer generation: stale timer messages are ignored */
     uint16_t shard_id, shard_count;
     uint16_t large_threshold;
     uint16_t nsubs, capsubs;
     uint8_t state;
-    uint8_t form;        /* HUB_FORM_JSON or HUB_FORM_ETF */
+    uint8_t form; /* HUB_FORM_JSON or HUB_FORM_ETF */
     uint8_t flags;
-    char status[10];     /* presence status for new subscriptions */
+    char status[10]; /* presence status for new subscriptions */
     gw_sub_t *subs;
-    z_stream *z;         /* zlib-stream, or NULL */
+    z_stream *z; /* zlib-stream, or NULL */
     gw_pending_t *pending;
     /* The resume ring: kept event messages (ref = their seq, value = the event), oldest
      * first; NULL while empty. */
@@ -103,7 +103,8 @@ typedef struct gw {
     uint32_t rhead, rn, rcap;
 } gw_t;
 
-/* ---- identify.c ------------------------------------------------------------------------------- */
+/* ---- identify.c -------------------------------------------------------------------------------
+ */
 
 /* The helper's answer: this, nguilds gw_guild_t, then the JSON text of
  * {"user", "application" (bots), "private_channels"}. */
@@ -142,7 +143,8 @@ uint64_t gw__token_tag(const char *token);
  * bytes. */
 void gw__session_name(char *out, const char *sid, uint64_t token_tag);
 
-/* ---- send.c ------------------------------------------------------------------------------------------ */
+/* ---- send.c
+ * ------------------------------------------------------------------------------------------ */
 
 /* Sends {"op": op, "d": d, "s": null, "t": null} (d taken; NULL: null). */
 int gw__send_op(ws_conn_t *c, gw_t *s, int op, json_t *d);

@@ -70,7 +70,8 @@ static void scratch_done(etf_buf_t *b)
     b->len = 0;
 }
 
-/* ---- zlib-stream -------------------------------------------------------------------------------- */
+/* ---- zlib-stream --------------------------------------------------------------------------------
+ */
 
 z_stream *gw__z_new(void)
 {
@@ -121,16 +122,27 @@ static int deflate_parts(z_stream *z, const struct iovec *iov, int n, etf_buf_t 
     return 0;
 }
 
-/* ---- writing -------------------------------------------------------------------------------------- */
+/* ---- writing
+ * -------------------------------------------------------------------------------------- */
 
 void gw__close(ws_conn_t *c, gw_t *s, int code, bool end)
 {
     static const char *const reasons[] = {
-        "Unknown error.",         "Unknown opcode.",       "Decode error.",
-        "Not authenticated.",     "Authentication failed.", "Already authenticated.",
-        "",                       "Invalid seq.",          "Rate limited.",
-        "Session timed out.",     "Invalid shard.",        "Sharding required.",
-        "Invalid API version.",   "Invalid intent(s).",    "Disallowed intent(s).",
+        "Unknown error.",
+        "Unknown opcode.",
+        "Decode error.",
+        "Not authenticated.",
+        "Authentication failed.",
+        "Already authenticated.",
+        "",
+        "Invalid seq.",
+        "Rate limited.",
+        "Session timed out.",
+        "Invalid shard.",
+        "Sharding required.",
+        "Invalid API version.",
+        "Invalid intent(s).",
+        "Disallowed intent(s).",
     };
     const char *reason = "";
 
@@ -282,9 +294,8 @@ static int send_entry(ws_conn_t *c, gw_t *s, const hearth_msg_t *m)
     char ts[STORE_TIMESTAMP_SIZE];
 
     if (m->tag == HUB_TAG_SNAPSHOT && m->from > 1)
-        return send_dispatch(c, s, hub_event_name((hub_event_t)m->value), (uint32_t)m->ref,
-                             m->data, m->len, "joined_at",
-                             store_timestamp((int64_t)m->from, ts));
+        return send_dispatch(c, s, hub_event_name((hub_event_t)m->value), (uint32_t)m->ref, m->data,
+                             m->len, "joined_at", store_timestamp((int64_t)m->from, ts));
     return send_dispatch(c, s, hub_event_name((hub_event_t)m->value), (uint32_t)m->ref, m->data,
                          m->len, NULL, NULL);
 }
@@ -300,7 +311,8 @@ int gw__send_dispatch_doc(ws_conn_t *c, gw_t *s, const char *t, uint32_t seq, js
     return err;
 }
 
-/* ---- the resume ring ----------------------------------------------------------------------------------- */
+/* ---- the resume ring
+ * ----------------------------------------------------------------------------------- */
 
 static void ring_push(gw_t *s, hearth_msg_t *m)
 {
@@ -392,7 +404,8 @@ void gw__dispatch_local(ws_conn_t *c, gw_t *s, hub_event_t ev, json_t *d)
     gw__dispatch_msg(c, s, m);
 }
 
-/* ---- reading -------------------------------------------------------------------------------------------- */
+/* ---- reading
+ * -------------------------------------------------------------------------------------------- */
 
 json_t *gw__decode(gw_t *s, int opcode, const void *data, size_t len)
 {

@@ -72,7 +72,8 @@ static void user_drop_if_empty(dir_t *d, duser_t *u)
     free(u);
 }
 
-/* ---- last seen ------------------------------------------------------------------------------------- */
+/* ---- last seen
+ * ------------------------------------------------------------------------------------- */
 
 typedef struct offline_job {
     uint64_t user_id;
@@ -103,7 +104,8 @@ static void record_last_seen(uint64_t user_id)
         free(j);
 }
 
-/* ---- sessions ------------------------------------------------------------------------------------------ */
+/* ---- sessions
+ * ------------------------------------------------------------------------------------------ */
 
 static void join(dir_t *d, hearth_pid_t pid, const hub_dir_join_t *jn)
 {
@@ -162,7 +164,8 @@ static void leave(dir_t *d, hearth_pid_t pid, bool demonitor)
     user_drop_if_empty(d, u);
 }
 
-/* ---- watchers -------------------------------------------------------------------------------------------- */
+/* ---- watchers
+ * -------------------------------------------------------------------------------------------- */
 
 static void unwatch(dir_t *d, hearth_pid_t hub, bool demonitor)
 {
@@ -238,7 +241,8 @@ static hearth_msg_t *watch(dir_t *d, hearth_pid_t hub, const uint64_t *users, si
     return reply;
 }
 
-/* ---- the server's callbacks --------------------------------------------------------------------------------- */
+/* ---- the server's callbacks
+ * --------------------------------------------------------------------------------- */
 
 static int dir_init(void **state, void *arg)
 {

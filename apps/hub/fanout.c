@@ -132,15 +132,15 @@ void hub__send_refusal(hearth_pid_t pid, uint64_t ref)
     hearth_send(pid, m);
 }
 
-/* ---- snapshots ---------------------------------------------------------------------------------- */
+/* ---- snapshots ----------------------------------------------------------------------------------
+ */
 
 static json_t *values_of(json_t *obj)
 {
     json_t *a = json_array(), *v;
     const char *k;
 
-    json_object_foreach(obj, k, v)
-        json_array_append(a, v);
+    json_object_foreach(obj, k, v) json_array_append(a, v);
     return a;
 }
 
@@ -172,11 +172,11 @@ static int64_t joined_ms(hub_t *h, uint64_t user_id)
     int us = 0;
     int64_t ms;
 
-    t = json_string_value(json_object_get(json_object_get(h->members, hub__key(user_id, key)),
-                                          "joined_at"));
+    t = json_string_value(
+        json_object_get(json_object_get(h->members, hub__key(user_id, key)), "joined_at"));
     memset(&tm, 0, sizeof(tm));
-    if (t == NULL || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d.%6d", &tm.tm_year, &tm.tm_mon,
-                            &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &us) < 6)
+    if (t == NULL || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d.%6d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                            &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &us) < 6)
         return 1;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;

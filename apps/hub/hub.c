@@ -21,7 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- subscribers -------------------------------------------------------------------------------- */
+/* ---- subscribers --------------------------------------------------------------------------------
+ */
 
 size_t hub__sub_find(const hub_t *h, hearth_pid_t pid)
 {
@@ -30,8 +31,7 @@ size_t hub__sub_find(const hub_t *h, hearth_pid_t pid)
     return u64map_get(&h->sub_index, pid, &i) ? (size_t)i : (size_t)-1;
 }
 
-size_t hub__sub_add(hub_t *h, hearth_pid_t pid, uint64_t user_id, uint64_t intents,
-                    unsigned form)
+size_t hub__sub_add(hub_t *h, hearth_pid_t pid, uint64_t user_id, uint64_t intents, unsigned form)
 {
     size_t i = hub__sub_find(h, pid);
     uint64_t count = 0;
@@ -120,7 +120,8 @@ void hub__snap_invalidate(hub_t *h, bool members_only)
             }
 }
 
-/* ---- loading -------------------------------------------------------------------------------------- */
+/* ---- loading
+ * -------------------------------------------------------------------------------------- */
 
 static int64_t guild_load_job(store_t *s, void *arg)
 {
@@ -183,10 +184,10 @@ static void watch_recipients(hub_t *h)
 
     if (dir == HEARTH_PID_NONE || h->nrecipients == 0)
         return;
-    if (hearth_call(dir,
-                    hearth_msg_copy(HUB_TAG_DIR_WATCH, h->recipients,
-                                    h->nrecipients * sizeof(uint64_t)),
-                    5000, &reply) < 0)
+    if (hearth_call(
+            dir,
+            hearth_msg_copy(HUB_TAG_DIR_WATCH, h->recipients, h->nrecipients * sizeof(uint64_t)),
+            5000, &reply) < 0)
         return;
     ss = reply->data;
     n = reply->len / sizeof(*ss);
@@ -230,7 +231,8 @@ static int load_private(hub_t *h)
     return rc;
 }
 
-/* ---- messages --------------------------------------------------------------------------------------- */
+/* ---- messages
+ * --------------------------------------------------------------------------------------- */
 
 static void reply_result(hearth_msg_t *call, const hub_result_t *res)
 {
@@ -378,7 +380,8 @@ static void handle(hub_t *h, hearth_msg_t *m)
     }
 }
 
-/* ---- life ---------------------------------------------------------------------------------------------- */
+/* ---- life
+ * ---------------------------------------------------------------------------------------------- */
 
 static int64_t idle_timeout(const hub_t *h)
 {
@@ -397,8 +400,7 @@ static void retire(hub_t *h)
     hearth_msg_t *m;
     char name[48];
 
-    snprintf(name, sizeof(name), "%s:%" PRIu64, h->kind == HUB_KIND_GUILD ? "guild" : "dm",
-             h->id);
+    snprintf(name, sizeof(name), "%s:%" PRIu64, h->kind == HUB_KIND_GUILD ? "guild" : "dm", h->id);
     hearth_unregister(name);
     memset(&res, 0, sizeof(res));
     while (hearth_receive(NULL, NULL, 0, &m) == 0) {

@@ -125,8 +125,8 @@ void hub_result_clear(hub_result_t *r);
 
 /* Settings of the hub tree; zero fields take the defaults. */
 typedef struct hub_config {
-    int64_t idle_ms;       /* a guild hub without subscribers (or a private hub without
-                              requests) stops after this long: 300000 */
+    int64_t idle_ms;         /* a guild hub without subscribers (or a private hub without
+                                requests) stops after this long: 300000 */
     int64_t call_timeout_ms; /* hub_request's default wait: 10000 */
 } hub_config_t;
 
@@ -158,8 +158,8 @@ int hub_sup_child_start(void *arg, hearth_pid_t *out);
 
 typedef struct hub_dir_join {
     uint64_t user_id;
-    uint64_t intents; /* the session's effective intents */
-    unsigned form;    /* HUB_FORM_JSON or HUB_FORM_ETF */
+    uint64_t intents;               /* the session's effective intents */
+    unsigned form;                  /* HUB_FORM_JSON or HUB_FORM_ETF */
     uint32_t shard_id, shard_count; /* private channels reach shard 0 only */
 } hub_dir_join_t;
 
@@ -224,16 +224,16 @@ int hub_sessions_count(uint64_t user_id);
 
 typedef struct hub_subscribe {
     uint64_t user_id;
-    uint64_t intents;  /* Discord gateway intents bitfield (the session's effective
-                          intents: a user account's session has them all) */
-    unsigned form;     /* HUB_FORM_JSON or HUB_FORM_ETF */
-    uint64_t ref;      /* echoed in the snapshot's ref */
+    uint64_t intents; /* Discord gateway intents bitfield (the session's effective
+                         intents: a user account's session has them all) */
+    unsigned form;    /* HUB_FORM_JSON or HUB_FORM_ETF */
+    uint64_t ref;     /* echoed in the snapshot's ref */
     /* Added: zero means the default. */
     uint32_t large_threshold; /* 50..250 (IDENTIFY's large_threshold): a guild with more
                                  members is "large": its snapshot lists no members and
                                  no presences; 0: 50 */
-    char status[16];  /* the session's presence: "online", "idle", "dnd", "invisible";
-                         "": online */
+    char status[16];          /* the session's presence: "online", "idle", "dnd", "invisible";
+                                 "": online */
 } hub_subscribe_t;
 
 /* The snapshot answer (HUB_TAG_SNAPSHOT): ref = the subscribe's ref, the shared "d"

@@ -102,26 +102,26 @@ typedef struct hub_sub {
     hearth_pid_t pid;
     uint64_t user_id;
     uint64_t intents;
-    uint64_t mon;  /* the hub's monitor of the session */
-    uint8_t form;  /* 0: JSON, 1: ETF (HUB_FORM_* - 1) */
+    uint64_t mon; /* the hub's monitor of the session */
+    uint8_t form; /* 0: JSON, 1: ETF (HUB_FORM_* - 1) */
 } hub_sub_t;
 
 typedef struct hub {
     int kind;
-    uint64_t id;       /* guild id, or private channel id */
-    bool gone;         /* deleted: refuse everything, then stop */
-    bool stop;         /* leave the loop after this message */
+    uint64_t id;           /* guild id, or private channel id */
+    bool gone;             /* deleted: refuse everything, then stop */
+    bool stop;             /* leave the loop after this message */
     int64_t last_activity; /* hearth_now_ms of the last request or subscription */
 
     /* A guild hub's state, as the store loaded it and the ops keep it. */
-    json_t *guild;     /* the guild object (roles included), without channels/members */
-    json_t *channels;  /* object: channel id -> channel */
-    json_t *members;   /* object: user id -> member (with user) */
+    json_t *guild;      /* the guild object (roles included), without channels/members */
+    json_t *channels;   /* object: channel id -> channel */
+    json_t *members;    /* object: user id -> member (with user) */
     u64map_t presences; /* user id -> presence (online users only): see presence.c */
     uint64_t owner_id;
 
     /* A private hub's state. */
-    json_t *channel;   /* the channel object with every recipient */
+    json_t *channel; /* the channel object with every recipient */
     uint64_t *recipients;
     size_t nrecipients;
 
@@ -137,8 +137,7 @@ typedef struct hub {
 
 /* hub.c */
 /* Adds a subscriber (monitoring it) unless it is there; returns its index. */
-size_t hub__sub_add(hub_t *h, hearth_pid_t pid, uint64_t user_id, uint64_t intents,
-                    unsigned form);
+size_t hub__sub_add(hub_t *h, hearth_pid_t pid, uint64_t user_id, uint64_t intents, unsigned form);
 /* Removes the subscriber at index i (demonitoring it). Returns the user's remaining
  * subscription count in this hub. */
 size_t hub__sub_remove(hub_t *h, size_t i);
@@ -158,8 +157,8 @@ typedef struct hub_fan {
     bool message;           /* MESSAGE_CREATE/UPDATE: strip content without the intent */
     const uint64_t *exempt; /* users that see content anyway (author, mentioned), sorted */
     size_t nexempt;
-    uint64_t only_user;     /* nonzero: only this user's sessions */
-    uint64_t skip_user;     /* nonzero: not this user's sessions */
+    uint64_t only_user; /* nonzero: only this user's sessions */
+    uint64_t skip_user; /* nonzero: not this user's sessions */
 } hub_fan_t;
 
 /* Encodes d once per wire form (and content variant) some allowed subscriber needs and

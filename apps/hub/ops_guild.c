@@ -30,7 +30,8 @@ static void fan(hub_t *h, hub_event_t ev, uint64_t need, json_t *d)
     hub__fanout(h, &f, d);
 }
 
-/* ---- access ------------------------------------------------------------------------------------------ */
+/* ---- access
+ * ------------------------------------------------------------------------------------------ */
 
 static void op_check(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
 {
@@ -48,7 +49,8 @@ static void op_check(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
     hub__ok(res, 204, NULL);
 }
 
-/* ---- channels -------------------------------------------------------------------------------------------- */
+/* ---- channels
+ * -------------------------------------------------------------------------------------------- */
 
 static int64_t channel_create_job(store_t *s, void *arg)
 {
@@ -109,8 +111,7 @@ static json_t *validate_channel(const json_t *args, bool create)
     }
     v = json_object_get(args, "topic");
     if (v != NULL && !json_is_null(v) && (!json_is_string(v) || json_string_length(v) > 1024))
-        hub__form_error(&errs, "topic", "BASE_TYPE_MAX_LENGTH",
-                        "Must be 1024 or fewer in length.");
+        hub__form_error(&errs, "topic", "BASE_TYPE_MAX_LENGTH", "Must be 1024 or fewer in length.");
     return errs;
 }
 
@@ -266,9 +267,8 @@ static void op_channel_delete(hub_t *h, uint64_t actor, json_t *args, hub_result
         d = j->out;
         json_object_del(h->channels, hub__key(cid, key));
         if (j->out2 != NULL) {
-            json_array_foreach(j->out2, i, v)
-                json_object_set(h->channels, hub__key(hub__json_id(json_object_get(v, "id")), key),
-                                v);
+            json_array_foreach(j->out2, i, v) json_object_set(
+                h->channels, hub__key(hub__json_id(json_object_get(v, "id")), key), v);
         }
         hub__snap_invalidate(h, false);
         fan(h, HUB_EV_CHANNEL_DELETE, HUB_INTENT_GUILDS, d);
@@ -277,7 +277,8 @@ static void op_channel_delete(hub_t *h, uint64_t actor, json_t *args, hub_result
     hub__job_free(j);
 }
 
-/* ---- the guild ------------------------------------------------------------------------------------------ */
+/* ---- the guild
+ * ------------------------------------------------------------------------------------------ */
 
 static int64_t guild_modify_job(store_t *s, void *arg)
 {
@@ -308,7 +309,8 @@ static void op_guild_modify(hub_t *h, uint64_t actor, json_t *args, hub_result_t
         return;
     }
     v = json_object_get(args, "name");
-    if (v != NULL && (!json_is_string(v) || json_string_length(v) < 2 || json_string_length(v) > 100))
+    if (v != NULL &&
+        (!json_is_string(v) || json_string_length(v) < 2 || json_string_length(v) > 100))
         hub__form_error(&errs, "name", "BASE_TYPE_BAD_LENGTH",
                         "Must be between 2 and 100 in length.");
     if (errs != NULL) {
@@ -376,7 +378,8 @@ static void op_guild_delete(hub_t *h, uint64_t actor, json_t *args, hub_result_t
     hub__ok(res, 204, NULL);
 }
 
-/* ---- members ------------------------------------------------------------------------------------------- */
+/* ---- members
+ * ------------------------------------------------------------------------------------------- */
 
 static int64_t member_add_job(store_t *s, void *arg)
 {
@@ -608,7 +611,8 @@ static void op_member_modify(hub_t *h, uint64_t actor, json_t *args, hub_result_
     hub__job_free(j);
 }
 
-/* ---- invites ------------------------------------------------------------------------------------------ */
+/* ---- invites
+ * ------------------------------------------------------------------------------------------ */
 
 /* a: channel, b: inviter, i: max_age, n: max_uses, c: temporary. */
 static int64_t invite_create_job(store_t *s, void *arg)
@@ -647,8 +651,8 @@ static json_t *invite_event(hub_t *h, json_t *inv, bool create)
     json_object_set_new(d, "guild_id", hub__id_json(h->id));
     json_object_set(d, "code", json_object_get(inv, "code"));
     if (create) {
-        static const char *const keys[] = {"created_at", "inviter", "max_age", "max_uses",
-                                           "temporary", "uses", "expires_at"};
+        static const char *const keys[] = {"created_at", "inviter", "max_age",   "max_uses",
+                                           "temporary",  "uses",    "expires_at"};
         size_t i;
         for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
             if ((v = json_object_get(inv, keys[i])) != NULL)
@@ -763,7 +767,8 @@ out:
     hub__job_free(j);
 }
 
-/* ---- dispatch ------------------------------------------------------------------------------------------ */
+/* ---- dispatch
+ * ------------------------------------------------------------------------------------------ */
 
 void hub__op(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res)
 {

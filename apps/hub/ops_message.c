@@ -20,7 +20,8 @@
 /* And when editing: SUPPRESS_EMBEDS. */
 #define EDIT_FLAGS (1u << 2)
 
-/* ---- ids ------------------------------------------------------------------------------------------ */
+/* ---- ids
+ * ------------------------------------------------------------------------------------------ */
 
 typedef struct ids {
     uint64_t v[MAX_MENTIONS];
@@ -50,7 +51,8 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* ---- mentions -------------------------------------------------------------------------------------- */
+/* ---- mentions
+ * -------------------------------------------------------------------------------------- */
 
 typedef struct mentions {
     ids_t users, roles;
@@ -169,7 +171,8 @@ static void validate_allowed(json_t **errs, const json_t *am)
     if (am == NULL || json_is_null(am))
         return;
     if (!json_is_object(am)) {
-        hub__form_error(errs, "allowed_mentions", "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType");
+        hub__form_error(errs, "allowed_mentions", "MODEL_TYPE_CONVERT",
+                        "Only dictionaries may be used in a ModelType");
         return;
     }
     parse = json_object_get(am, "parse");
@@ -188,7 +191,8 @@ static void validate_allowed(json_t **errs, const json_t *am)
                         "Must be 100 or fewer in length.");
 }
 
-/* ---- common checks ------------------------------------------------------------------------------------ */
+/* ---- common checks
+ * ------------------------------------------------------------------------------------ */
 
 /* The request's channel, which the actor must be able to see: the channel (borrowed),
  * or NULL with res filled. */
@@ -284,7 +288,8 @@ static void fan_simple(hub_t *h, hub_event_t ev, uint64_t guild_bit, uint64_t dm
     hub__fanout(h, &f, d);
 }
 
-/* ---- create ------------------------------------------------------------------------------------------ */
+/* ---- create
+ * ------------------------------------------------------------------------------------------ */
 
 /* On the heap with everything the store reads (see hub_job_t). */
 typedef struct create_job {
@@ -477,7 +482,8 @@ out:
     free(j);
 }
 
-/* ---- edit, delete ---------------------------------------------------------------------------------------- */
+/* ---- edit, delete
+ * ---------------------------------------------------------------------------------------- */
 
 typedef struct edit_job {
     uint64_t channel_id, message_id, viewer;
@@ -552,15 +558,17 @@ static void op_edit(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
         j->e.components = v;
     v = json_object_get(args, "flags");
     if (json_is_integer(v))
-        j->e.flags = (json_integer_value(v) & EDIT_FLAGS) |
-                     (json_integer_value(json_object_get(j->before, "flags")) & ~(int64_t)EDIT_FLAGS);
+        j->e.flags =
+            (json_integer_value(v) & EDIT_FLAGS) |
+            (json_integer_value(json_object_get(j->before, "flags")) & ~(int64_t)EDIT_FLAGS);
     validate_allowed(&errs, json_object_get(args, "allowed_mentions"));
     if (errs != NULL) {
         hub__form_fail(res, errs);
         goto out;
     }
     /* Empty after the edit: no content, embeds or components left. */
-    content = j->e.content ? j->e.content : json_string_value(json_object_get(j->before, "content"));
+    content =
+        j->e.content ? j->e.content : json_string_value(json_object_get(j->before, "content"));
     embeds = j->e.embeds ? (json_t *)j->e.embeds : json_object_get(j->before, "embeds");
     if ((content == NULL || content[0] == '\0') && json_array_size(embeds) == 0 &&
         json_array_size(j->e.components ? (json_t *)j->e.components
@@ -738,7 +746,8 @@ out:
     free(j);
 }
 
-/* ---- reactions ------------------------------------------------------------------------------------------ */
+/* ---- reactions
+ * ------------------------------------------------------------------------------------------ */
 
 typedef struct react_job {
     hub_op_t op;
@@ -872,7 +881,9 @@ out:
     free(j);
 }
 
-/* ---- typing ------------------------------------------------------------------------------------------------ */
+/* ---- typing
+ * ------------------------------------------------------------------------------------------------
+ */
 
 static void op_typing(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
 {
@@ -899,7 +910,9 @@ static void op_typing(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
     hub__ok(res, 204, NULL);
 }
 
-/* ---- dispatch -------------------------------------------------------------------------------------------------- */
+/* ---- dispatch
+ * --------------------------------------------------------------------------------------------------
+ */
 
 /* Message, reaction and typing ops; false if op is not one of them. */
 bool hub__op_message(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res);

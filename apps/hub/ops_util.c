@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- results ------------------------------------------------------------------------------------ */
+/* ---- results ------------------------------------------------------------------------------------
+ */
 
 void hub__ok(hub_result_t *r, int status, json_t *body)
 {
@@ -101,7 +102,8 @@ void hub__store_err(hub_result_t *r, int rc, int unknown_code)
     }
 }
 
-/* ---- form errors ------------------------------------------------------------------------------------ */
+/* ---- form errors
+ * ------------------------------------------------------------------------------------ */
 
 void hub__form_error(json_t **errs, const char *path, const char *code, const char *message)
 {
@@ -145,7 +147,8 @@ void hub__form_fail(hub_result_t *r, json_t *errs)
     r->body = errs != NULL ? errs : json_object();
 }
 
-/* ---- arguments and ids --------------------------------------------------------------------------------- */
+/* ---- arguments and ids
+ * --------------------------------------------------------------------------------- */
 
 uint64_t hub__json_id(const json_t *v)
 {
@@ -183,7 +186,8 @@ const char *hub__key(uint64_t id, char *buf)
     return snowflake_str(id, buf);
 }
 
-/* ---- state ---------------------------------------------------------------------------------------------- */
+/* ---- state
+ * ---------------------------------------------------------------------------------------------- */
 
 bool hub__is_member(const hub_t *h, uint64_t user_id)
 {
@@ -224,7 +228,8 @@ json_t *hub__member_partial(const hub_t *h, uint64_t user_id)
     return c;
 }
 
-/* ---- store jobs ------------------------------------------------------------------------------------------ */
+/* ---- store jobs
+ * ------------------------------------------------------------------------------------------ */
 
 hub_job_t *hub__job_new(void)
 {

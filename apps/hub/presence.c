@@ -67,8 +67,8 @@ static json_t *presence_doc(hub_t *h, uint64_t user_id, int status, json_t *acts
     if (status != ST_OFFLINE)
         json_object_set_new(cs, "desktop", json_string(status_names[status]));
     return json_pack("{s:{s:o}, s:o, s:s, s:o, s:o}", "user", "id", hub__id_json(user_id),
-                     "guild_id", hub__id_json(h->id), "status", status_names[status],
-                     "activities", acts ? json_incref(acts) : json_array(), "client_status", cs);
+                     "guild_id", hub__id_json(h->id), "status", status_names[status], "activities",
+                     acts ? json_incref(acts) : json_array(), "client_status", cs);
 }
 
 static void fan(hub_t *h, uint64_t user_id, json_t *d)

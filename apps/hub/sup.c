@@ -26,7 +26,8 @@ hub_config_t hub__config = {HUB_DEFAULT_IDLE_MS, HUB_DEFAULT_CALL_TIMEOUT_MS};
 
 void hub__main(void *arg); /* hub.c */
 
-/* ---- the tree --------------------------------------------------------------------------------- */
+/* ---- the tree ---------------------------------------------------------------------------------
+ */
 
 static void hub_name(int kind, uint64_t id, char *buf, size_t size)
 {
@@ -93,7 +94,8 @@ int hub_sup_child_start(void *arg, hearth_pid_t *out)
     return hearth_supervisor_start(&f, kids, 2, HEARTH_SPAWN_LINK, out);
 }
 
-/* ---- finding hubs ------------------------------------------------------------------------------ */
+/* ---- finding hubs ------------------------------------------------------------------------------
+ */
 
 static int64_t guild_exists_job(store_t *s, void *arg)
 {
@@ -232,7 +234,8 @@ static int channel_hub(uint64_t channel_id, hearth_pid_t *out)
     return hub_pid(HUB_KIND_GUILD, owner, out);
 }
 
-/* ---- requests ----------------------------------------------------------------------------------- */
+/* ---- requests -----------------------------------------------------------------------------------
+ */
 
 static void unpack_reply(hearth_msg_t *m, hub_result_t *out)
 {
@@ -325,7 +328,8 @@ void hub_result_clear(hub_result_t *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* ---- the directory's public calls ------------------------------------------------------------------ */
+/* ---- the directory's public calls
+ * ------------------------------------------------------------------ */
 
 int hub_sessions_drain(void)
 {
@@ -353,7 +357,8 @@ int hub_sessions_count(uint64_t user_id)
     return err;
 }
 
-/* ---- names ------------------------------------------------------------------------------------------ */
+/* ---- names
+ * ------------------------------------------------------------------------------------------ */
 
 const char *hub_event_name(hub_event_t ev)
 {

@@ -13,7 +13,7 @@
 typedef struct u64map {
     uint64_t *keys; /* 0: empty slot */
     uint64_t *vals;
-    size_t cap;     /* a power of two, or 0 */
+    size_t cap; /* a power of two, or 0 */
     size_t n;
 } u64map_t;
 
