@@ -712,3 +712,51 @@ TEST_IMPL(gateway_idle_memory)
     gwt_stop(&e);
     return 0;
 }
+
+/* REQUEST_GUILD_MEMBERS: by user ids (with not_found), by name prefix, everyone. */
+TEST_IMPL(gateway_request_members)
+{
+    char token[STORE_TOKEN_SIZE], t2[STORE_TOKEN_SIZE];
+    uint64_t owner, general, guild, m2;
+    gwt_env_t e;
+    gwc_t c;
+    json_t *v;
+
+    gwt_start(&e, NULL, NULL);
+    guild = owner_guild(&e, token, &owner, &general);
+    m2 = gwt_user(&e, "zebra", t2);
+    ASSERT_OK(store_member_add(e.db, guild, m2, NULL));
+    gwc_connect(&c, e.port, "/?v=10&encoding=json");
+    json_decref(gwc_identify(&c, token, 1 | (1 << 1)));
+    json_decref(gwc_wait(&c, "GUILD_CREATE", 5000));
+
+    gwc_send(&c, json_pack("{s:i, s:{s:I, s:[I, s], s:s, s:b}}", "op", 8, "d", "guild_id",
+                           (json_int_t)guild, "user_ids", (json_int_t)m2, "777", "nonce", "n1",
+                           "presences", 1));
+    v = gwc_wait(&c, "GUILD_MEMBERS_CHUNK", 5000);
+    ASSERT_NOT_NULL(v);
+    ASSERT_EQ(guild, jid(gwj(v, "d"), "guild_id"));
+    ASSERT_EQ(1, json_array_size(gwj(v, "d.members")));
+    ASSERT_EQ(m2, jid(gwj(v, "d.members.0.user"), "id"));
+    ASSERT_STR_EQ("777", gwj_s(v, "d.not_found.0"));
+    ASSERT_STR_EQ("n1", gwj_s(v, "d.nonce"));
+    ASSERT_EQ(0, gwj_i(v, "d.chunk_index"));
+    ASSERT_EQ(1, gwj_i(v, "d.chunk_count"));
+    json_decref(v);
+
+    gwc_send(&c, json_pack("{s:i, s:{s:I, s:s, s:i}}", "op", 8, "d", "guild_id", (json_int_t)guild,
+                           "query", "ZE", "limit", 10));
+    v = gwc_wait(&c, "GUILD_MEMBERS_CHUNK", 5000);
+    ASSERT_EQ(1, json_array_size(gwj(v, "d.members")));
+    ASSERT_STR_EQ("zebra", gwj_s(v, "d.members.0.user.username"));
+    json_decref(v);
+
+    gwc_send(&c, json_pack("{s:i, s:{s:I, s:s, s:i}}", "op", 8, "d", "guild_id", (json_int_t)guild,
+                           "query", "", "limit", 0));
+    v = gwc_wait(&c, "GUILD_MEMBERS_CHUNK", 5000);
+    ASSERT_EQ(2, json_array_size(gwj(v, "d.members")));
+    json_decref(v);
+    gwc_drop(&c);
+    gwt_stop(&e);
+    return 0;
+}

@@ -19,6 +19,8 @@
  * timer operations; a generation number tells a stale firing from the current one. */
 #include "internal.h"
 
+#include "store/snowflake.h"
+
 #include <inttypes.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -355,6 +357,34 @@ static void op_presence(gw_t *s, json_t *d)
     free(text);
 }
 
+static gw_sub_t *sub_by_guild(gw_t *s, uint64_t guild_id);
+
+/* REQUEST_GUILD_MEMBERS: the guild's hub answers with GUILD_MEMBERS_CHUNK (a guild id
+ * list asks each of them). */
+static void op_request_members(gw_t *s, json_t *d)
+{
+    json_t *g = json_object_get(d, "guild_id"), *one;
+    gw_sub_t *sub;
+    char *text;
+    size_t i, n;
+    uint64_t id;
+
+    n = json_is_array(g) ? json_array_size(g) : 1;
+    text = json_dumps(d, JSON_COMPACT);
+    for (i = 0; i < n && text != NULL; i++) {
+        one = json_is_array(g) ? json_array_get(g, i) : g;
+        id = 0;
+        if (json_is_string(one))
+            snowflake_parse(json_string_value(one), &id);
+        else if (json_is_integer(one))
+            id = (uint64_t)json_integer_value(one);
+        sub = id ? sub_by_guild(s, id) : NULL;
+        if (sub != NULL && sub->hub != HEARTH_PID_NONE)
+            hearth_send(sub->hub, hearth_msg_copy(HUB_TAG_MEMBERS, text, strlen(text)));
+    }
+    free(text);
+}
+
 static int gw_message(ws_conn_t *c, void *state, int opcode, void *data, size_t len)
 {
     gw_t *s = state;
@@ -387,7 +417,9 @@ static int gw_message(ws_conn_t *c, void *state, int opcode, void *data, size_t 
             gw__close(c, s, 4003, true);
         else if (s->state == GW_READY && op == GW_OP_PRESENCE_UPDATE && json_is_object(d))
             op_presence(s, d);
-        /* voice and member requests: not served yet (no voice; members via REST) */
+        else if (s->state == GW_READY && op == GW_OP_REQUEST_GUILD_MEMBERS && json_is_object(d))
+            op_request_members(s, d);
+        /* voice: nothing to do yet (no voice servers) */
         break;
     default:
         gw__close(c, s, 4001, s->state != GW_READY);

@@ -16,9 +16,9 @@
  * other values are ignored: plain frames). HELLO on open; IDENTIFY -> READY, then one
  * GUILD_CREATE per guild from the hubs' snapshots; HEARTBEAT -> HEARTBEAT_ACK; RESUME
  * -> the missed dispatches, then RESUMED; PRESENCE_UPDATE (op 3) to every hub the
- * session is in; REQUEST_GUILD_MEMBERS (op 8) and VOICE_STATE_UPDATE (op 4) are
- * accepted and ignored for now. Close codes are Discord's 4000-4014 (4008, rate
- * limits, comes with issue 4).
+ * session is in; REQUEST_GUILD_MEMBERS (op 8) -> GUILD_MEMBERS_CHUNK from the guild's
+ * hub; VOICE_STATE_UPDATE (op 4) is accepted and ignored (no voice yet). Close codes
+ * are Discord's 4000-4014 (4008, rate limits, comes with issue 4).
  *
  * Choices where Discord leaves room (see gateway.c's comment for the rest):
  *   - Missed heartbeats: a server HEARTBEAT (op 1, the request Discord's clients

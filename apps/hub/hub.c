@@ -366,6 +366,9 @@ static void handle(hub_t *h, hearth_msg_t *m)
     case HUB_TAG_PRESENCE:
         presence(h, m);
         break;
+    case HUB_TAG_MEMBERS:
+        hub__members_request(h, m);
+        break;
     case HEARTH_MSG_DOWN:
         session_gone(h, m->from);
         break;

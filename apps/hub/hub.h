@@ -221,6 +221,13 @@ int hub_sessions_count(uint64_t user_id);
 /* A session's presence change for the hubs it is in: bytes = a hub_presence_t
  * followed by the activities JSON; the hub fans PRESENCE_UPDATE out. */
 #define HUB_TAG_PRESENCE (HUB_TAG_BASE + 5)
+/* Added: a session's REQUEST_GUILD_MEMBERS (op 8) for a guild hub it is subscribed to:
+ * bytes = the op's "d" as JSON text (query, limit, user_ids, presences, nonce). The hub
+ * answers that session alone with GUILD_MEMBERS_CHUNK events (HUB_TAG_EVENT, up to
+ * 1000 members each, chunk_index/chunk_count, not_found for unknown user_ids, the
+ * nonce echoed). An empty query with limit 0 (everyone) needs GUILD_MEMBERS, as on
+ * Discord; without it the request is answered with an empty chunk. */
+#define HUB_TAG_MEMBERS (HUB_TAG_BASE + 8)
 
 typedef struct hub_subscribe {
     uint64_t user_id;
@@ -271,6 +278,7 @@ typedef enum hub_event {
     HUB_EV_PRESENCE_UPDATE,
     HUB_EV_INVITE_CREATE,
     HUB_EV_INVITE_DELETE,
+    HUB_EV_GUILD_MEMBERS_CHUNK, /* added: the answer to a HUB_TAG_MEMBERS request */
 } hub_event_t;
 
 /* "MESSAGE_CREATE", ... ("UNKNOWN" for a value outside hub_event_t). */

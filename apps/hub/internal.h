@@ -10,6 +10,7 @@
  *   fanout.c     encoding an event once per wire form and sending it to the
  *                subscribers allowed to see it; GUILD_CREATE snapshots
  *   presence.c   presences in a guild hub
+ *   members.c    REQUEST_GUILD_MEMBERS answers (GUILD_MEMBERS_CHUNK)
  *   ops_util.c   results, Discord errors, form errors, argument parsing
  *   ops_message.c  messages, mentions, reactions, typing
  *   ops_guild.c  access checks, channels, the guild, members, invites
@@ -183,6 +184,11 @@ void hub__presence_gone(hub_t *h, uint64_t user_id);
 json_t *hub__presence_list(hub_t *h);
 /* Frees every presence (the hub is ending). */
 void hub__presence_free(hub_t *h);
+/* user_id's PRESENCE_UPDATE "d" (new reference), or NULL if offline. */
+json_t *hub__presence_of(hub_t *h, uint64_t user_id);
+
+/* members.c: a session's REQUEST_GUILD_MEMBERS (HUB_TAG_MEMBERS). */
+void hub__members_request(hub_t *h, hearth_msg_t *m);
 
 /* ops_*.c: each fills res (zeroed on entry) for one request. */
 void hub__op(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res);

@@ -162,3 +162,15 @@ void hub__presence_free(hub_t *h)
         value_free(v);
     u64map_free(&h->presences);
 }
+
+json_t *hub__presence_of(hub_t *h, uint64_t user_id)
+{
+    json_t *acts;
+    uint64_t v;
+    int st;
+
+    if (!u64map_get(&h->presences, user_id, &v))
+        return NULL;
+    st = decode(v, &acts);
+    return presence_doc(h, user_id, st, acts);
+}

@@ -387,6 +387,7 @@ const char *hub_event_name(hub_event_t ev)
         [HUB_EV_PRESENCE_UPDATE] = "PRESENCE_UPDATE",
         [HUB_EV_INVITE_CREATE] = "INVITE_CREATE",
         [HUB_EV_INVITE_DELETE] = "INVITE_DELETE",
+        [HUB_EV_GUILD_MEMBERS_CHUNK] = "GUILD_MEMBERS_CHUNK",
     };
 
     if ((unsigned)ev >= sizeof(names) / sizeof(names[0]) || names[ev] == NULL)
