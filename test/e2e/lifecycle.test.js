@@ -31,27 +31,32 @@ test('settings also come from HEARTH_* environment variables', async () => {
 
 test('SIGTERM with clients connected: they are told, and the server exits 0 within 5 s', async () => {
     const srv = await startServer('lifecycle-term');
-    const api = srv.api;
-    const u = await registerUser(api, 'termuser');
-    await createGuild(api, u);
-    const gw = (await api.must('GET', '/gateway')).url;
-    const c = await GatewayClient.connect(gatewayUrl(gw));
-    await c.identify(u.token, INTENTS.ALL);
-    // A keep-alive HTTP connection left idle.
+    let c;
     const agent = new http.Agent({ keepAlive: true });
-    await new Promise((resolve, reject) => {
-        http.get(`${srv.base}/api/v10/gateway`, { agent }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject);
-    });
+    try {
+        const api = srv.api;
+        const u = await registerUser(api, 'termuser');
+        await createGuild(api, u);
+        const gw = (await api.must('GET', '/gateway')).url;
+        c = await GatewayClient.connect(gatewayUrl(gw));
+        await c.identify(u.token, INTENTS.ALL);
+        // A keep-alive HTTP connection left idle.
+        await new Promise((resolve, reject) => {
+            http.get(`${srv.base}/api/v10/gateway`, { agent }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject);
+        });
 
-    const res = await srv.terminate();
-    agent.destroy();
-    assert.equal(res.signal, null, `killed by ${res.signal}`);
-    assert.equal(res.code, 0, `exit code ${res.code}:\n${srv.tail()}`);
-    assert.ok(res.ms < 5000, `stopped in ${res.ms} ms`);
-    const closed = await c.waitClose(2000);
-    assert.ok(closed.code !== 1006 || c.received.some((p) => p.op === 7),
-        `the gateway client was told (a close frame or op 7 RECONNECT), not cut off: ${closed.code}`);
-    await srv.stop();
+        const res = await srv.terminate();
+        assert.equal(res.signal, null, `killed by ${res.signal}`);
+        assert.equal(res.code, 0, `exit code ${res.code}:\n${srv.tail()}`);
+        assert.ok(res.ms < 5000, `stopped in ${res.ms} ms`);
+        const closed = await c.waitClose(2000);
+        assert.ok(closed.code !== 1006 || c.received.some((p) => p.op === 7),
+            `the gateway client was told (a close frame or op 7 RECONNECT), not cut off: ${closed.code}`);
+    } finally {
+        agent.destroy();
+        c?.ws.terminate();
+        await srv.stop();
+    }
 });
 
 test('a restart on the same data directory keeps accounts, tokens, guilds and messages', async () => {

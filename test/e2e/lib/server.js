@@ -21,6 +21,7 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BINARY = process.env.HEARTH_SERVER ? path.resolve(process.env.HEARTH_SERVER) : path.join(ROOT, 'build', 'opt', 'hearth-server');
 const LOG_DIR = path.join(ROOT, 'build', 'e2e');
 const START_TIMEOUT_MS = 15000;
+const REQUEST_TIMEOUT_MS = 20000; // a request the server never answers fails the test, not the run
 const STOP_TIMEOUT_MS = 5000;
 
 let serverCount = 0;
@@ -208,7 +209,12 @@ class Api {
             h['Content-Type'] = 'application/json';
         }
         for (let attempt = 0; ; attempt++) {
-            const res = await fetch(`${this.base}${prefix}${route}`, { method, headers: h, body: payload });
+            const res = await fetch(`${this.base}${prefix}${route}`, {
+                method, headers: h, body: payload, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+            }).catch((err) => {
+                throw new Error(`${method} ${prefix}${route}: ${err.name === 'TimeoutError' ?
+                    `no answer within ${REQUEST_TIMEOUT_MS} ms` : err.message}`);
+            });
             const text = await res.text();
             let json = null;
             if (text.length) {
