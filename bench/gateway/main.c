@@ -604,6 +604,11 @@ static void load_phase(uint64_t ready_conns, double idle_cpu)
             rows[m++] = rows[i];
         }
     }
+    /* A few messages (the broadcast): each one's time until all had it, on stderr. */
+    if (m <= 20)
+        for (size_t i = 0; i < m; i++)
+            fprintf(stderr, "load: message %zu reached %llu connections, the last after %.3f ms\n",
+                    i + 1, (unsigned long long)rows[i].count, ms(rows[i].max_ns));
     alls = xmalloc((m + 1) * sizeof(*alls));
     for (size_t i = 0; i < m; i++) {
         alls[i] = rows[i].max_ns;
