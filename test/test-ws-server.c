@@ -19,6 +19,7 @@ enum {
     T_SHARED,     /* to a connection: send the (shared) bytes with ws_send_msg */
     T_CHECK,      /* to a connection: report its decoder's buffers as text */
     T_BURST,      /* to a connection: send value frames in this one callback */
+    T_PARTS,      /* to a connection: send "<" + the shared bytes from value + ">" */
 };
 
 typedef struct sess {
@@ -96,6 +97,10 @@ static int s_info(ws_conn_t *c, void *state, hearth_msg_t *m)
         return 0;
     case T_SHARED:
         ASSERT_OK(ws_send_msg(c, WS_TEXT, m));
+        return 0;
+    case T_PARTS:
+        ASSERT_OK(ws_send_parts(c, WS_TEXT, "<", 1, hearth_msg_payload(m), (size_t)m->value,
+                                m->len - (size_t)m->value, ">", 1));
         return 0;
     case T_BURST:
         for (int64_t i = 0; i < m->value; i++) {
@@ -419,6 +424,44 @@ TEST_IMPL(ws_server_fanout)
     }
     free(cs);
     free(pids);
+    stop();
+    return 0;
+}
+
+/* A shared payload inside a per-connection envelope (prefix, a range of the payload,
+ * suffix), small (joined) and large (the payload referenced, not copied). */
+TEST_IMPL(ws_server_parts)
+{
+    int port = start(0);
+    cli_t cs[3];
+    hearth_pid_t pids[3];
+    size_t sizes[2] = {40, 100000}, i, k;
+
+    for (i = 0; i < 3; i++)
+        pids[i] = ws_open(&cs[i], port);
+    for (k = 0; k < 2; k++) {
+        size_t n = sizes[k];
+        hearth_payload_t *p = hearth_payload_alloc(n);
+        char *want = malloc(n + 2);
+        for (i = 0; i < n; i++)
+            ((char *)hearth_payload_data(p))[i] = (char)('a' + i % 26);
+        /* The envelope takes the payload from offset 3: the range must be honoured. */
+        want[0] = '<';
+        memcpy(want + 1, (char *)hearth_payload_data(p) + 3, n - 3);
+        want[n - 2] = '>';
+        want[n - 1] = '\0';
+        for (i = 0; i < 3; i++) {
+            hearth_msg_t *m = hearth_msg_shared(T_PARTS, p);
+            m->value = 3;
+            ASSERT_OK(hearth_send(pids[i], m));
+        }
+        hearth_payload_unref(p);
+        for (i = 0; i < 3; i++)
+            cli_ws_expect_text(&cs[i], want);
+        free(want);
+    }
+    for (i = 0; i < 3; i++)
+        cli_close(&cs[i]);
     stop();
     return 0;
 }

@@ -3,11 +3,12 @@
  *
  * A dispatch is written as one WebSocket message made of three parts: the session's
  * own prefix ({"t":"MESSAGE_CREATE","s":17,"op":0,"d": in JSON; the map header, t, s
- * and op in ETF), the hub's shared "d" bytes, and the suffix ("}" in JSON). apps/http
- * has no gather send yet, so the parts are joined in a per-thread scratch buffer and
- * sent as one copied frame (ws_send_parts would make that zero-copy: see the report);
- * a compressed session deflates the parts straight from where they are, one message
- * per Z_SYNC_FLUSH, into the same scratch. Nothing of this outlives the call: an idle
+ * and op in ETF), the hub's shared "d" bytes, and the suffix ("}" in JSON). When the
+ * d bytes are a hub's shared payload, ws_send_parts frames the three parts as one
+ * message and references the payload instead of copying it (small messages are joined:
+ * a copy is cheaper there); other parts are joined in a per-thread scratch buffer. A
+ * compressed session deflates the parts straight from where they are, one message per
+ * Z_SYNC_FLUSH, into the same scratch. Nothing of this outlives the call: an idle
  * session holds no buffer.
  *
  * The resume ring keeps the event messages themselves (the runtime's shared payload
@@ -154,15 +155,22 @@ void gw__close(ws_conn_t *c, gw_t *s, int code, bool end)
     ws_close(c, code, reason);
 }
 
-/* Sends the parts as one message. */
-static int emit(ws_conn_t *c, gw_t *s, const struct iovec *iov, int n)
+/* Sends the parts as one message. With shared (the payload that iov[1] lies in),
+ * an uncompressed three-part message goes out without copying iov[1]. */
+static int emit(ws_conn_t *c, gw_t *s, const struct iovec *iov, int n, hearth_payload_t *shared)
 {
     etf_buf_t *sc;
     int i, err;
 
     if (!ws_conn_open(c))
         return HEARTH_EPIPE;
-    if (s->z == NULL && n == 1) {
+    if (s->z == NULL && shared != NULL && n >= 2) {
+        size_t off = (size_t)((const char *)iov[1].iov_base -
+                              (const char *)hearth_payload_data(shared));
+        err = ws_send_parts(c, s->form == HUB_FORM_ETF ? WS_BINARY : WS_TEXT, iov[0].iov_base,
+                            iov[0].iov_len, shared, off, iov[1].iov_len,
+                            n == 3 ? iov[2].iov_base : NULL, n == 3 ? iov[2].iov_len : 0);
+    } else if (s->z == NULL && n == 1) {
         err = s->form == HUB_FORM_ETF ? ws_send_binary(c, iov[0].iov_base, iov[0].iov_len)
                                       : ws_send_text(c, iov[0].iov_base, iov[0].iov_len);
     } else {
@@ -208,7 +216,7 @@ static int send_doc(ws_conn_t *c, gw_t *s, json_t *p)
         iov.iov_len = text ? strlen(text) : 0;
     }
     json_decref(p);
-    err = emit(c, s, &iov, 1);
+    err = emit(c, s, &iov, 1, NULL);
     free(b.p);
     free(text);
     return err;
@@ -229,7 +237,7 @@ int gw__send_op(ws_conn_t *c, gw_t *s, int op, json_t *d)
  * object), for the one field a shared snapshot cannot carry (GUILD_CREATE's
  * joined_at, the receiving user's own). */
 static int send_dispatch(ws_conn_t *c, gw_t *s, const char *t, uint32_t seq, const uint8_t *d,
-                         size_t dlen, const char *key, const char *str)
+                         size_t dlen, hearth_payload_t *shared, const char *key, const char *str)
 {
     struct iovec iov[3];
     char pre[192];
@@ -260,7 +268,7 @@ static int send_dispatch(ws_conn_t *c, gw_t *s, const char *t, uint32_t seq, con
         iov[0].iov_len = b.len;
         iov[1].iov_base = (void *)d;
         iov[1].iov_len = dlen;
-        err = emit(c, s, iov, 2);
+        err = emit(c, s, iov, 2, shared);
         free(b.p);
         return err;
     }
@@ -278,13 +286,13 @@ static int send_dispatch(ws_conn_t *c, gw_t *s, const char *t, uint32_t seq, con
     iov[1].iov_len = dlen;
     iov[2].iov_base = "}";
     iov[2].iov_len = 1;
-    return emit(c, s, iov, 3);
+    return emit(c, s, iov, 3, shared);
 }
 
 int gw__send_dispatch(ws_conn_t *c, gw_t *s, const char *t, uint32_t seq, const void *d,
                       size_t dlen)
 {
-    return send_dispatch(c, s, t, seq, d, dlen, NULL, NULL);
+    return send_dispatch(c, s, t, seq, d, dlen, NULL, NULL, NULL);
 }
 
 /* A kept dispatch: a snapshot (tag HUB_TAG_SNAPSHOT) carries its user's joined_at in
@@ -295,9 +303,10 @@ static int send_entry(ws_conn_t *c, gw_t *s, const hearth_msg_t *m)
 
     if (m->tag == HUB_TAG_SNAPSHOT && m->from > 1)
         return send_dispatch(c, s, hub_event_name((hub_event_t)m->value), (uint32_t)m->ref, m->data,
-                             m->len, "joined_at", store_timestamp((int64_t)m->from, ts));
+                             m->len, hearth_msg_payload(m), "joined_at",
+                             store_timestamp((int64_t)m->from, ts));
     return send_dispatch(c, s, hub_event_name((hub_event_t)m->value), (uint32_t)m->ref, m->data,
-                         m->len, NULL, NULL);
+                         m->len, hearth_msg_payload(m), NULL, NULL);
 }
 
 int gw__send_dispatch_doc(ws_conn_t *c, gw_t *s, const char *t, uint32_t seq, json_t *d)
@@ -306,7 +315,7 @@ int gw__send_dispatch_doc(ws_conn_t *c, gw_t *s, const char *t, uint32_t seq, js
     int err;
 
     json_decref(d);
-    err = gw__send_dispatch(c, s, t, seq, hearth_payload_data(p), hearth_payload_len(p));
+    err = send_dispatch(c, s, t, seq, hearth_payload_data(p), hearth_payload_len(p), p, NULL, NULL);
     hearth_payload_unref(p);
     return err;
 }

@@ -131,6 +131,48 @@ int ws_send_shared(ws_conn_t *c, int opcode, hearth_payload_t *p)
     return 0;
 }
 
+/* Parts below this many bytes in all are joined and written as one copied buffer: for
+ * a small message, one memcpy is cheaper than three queued writes. */
+#define PARTS_COPY_BELOW 2048
+
+int ws_send_parts(ws_conn_t *c, int opcode, const void *pre, size_t prelen, hearth_payload_t *p,
+                  size_t off, size_t len, const void *suf, size_t suflen)
+{
+    uint8_t buf[10 + 256];
+    size_t h, total = prelen + len + suflen;
+    int err;
+
+    if (c->mode != CONN_WS)
+        return HEARTH_EPIPE;
+    if (opcode != WS_TEXT && opcode != WS_BINARY)
+        return HEARTH_EINVAL;
+    if (off > hearth_payload_len(p) || len > hearth_payload_len(p) - off || prelen > 256)
+        return HEARTH_EINVAL;
+    if (total < PARTS_COPY_BELOW) {
+        uint8_t joined[PARTS_COPY_BELOW + 10];
+        h = ws_frame_header(joined, opcode, total);
+        memcpy(joined + h, pre, prelen);
+        memcpy(joined + h + prelen, (const char *)hearth_payload_data(p) + off, len);
+        memcpy(joined + h + prelen + len, suf, suflen);
+        return hearth_tcp_write(c->sock, joined, h + total);
+    }
+    h = ws_frame_header(buf, opcode, total);
+    memcpy(buf + h, pre, prelen);
+    err = hearth_tcp_write(c->sock, buf, h + prelen);
+    if (err)
+        return err;
+    err = hearth_tcp_write_shared_range(c->sock, p, off, len);
+    if (err == 0 && suflen > 0)
+        err = hearth_tcp_write(c->sock, suf, suflen);
+    if (err) {
+        /* Part of a frame is queued: the stream is broken. */
+        hearth_tcp_close(c->sock);
+        c->mode = CONN_WS_CLOSING;
+        return HEARTH_EPIPE;
+    }
+    return 0;
+}
+
 int ws_send_msg(ws_conn_t *c, int opcode, const hearth_msg_t *m)
 {
     hearth_payload_t *p = hearth_msg_payload(m);

@@ -197,6 +197,14 @@ int ws_send_binary(ws_conn_t *c, const void *data, size_t len);
  * failed: HEARTH_EPIPE). */
 int ws_send_shared(ws_conn_t *c, int opcode, hearth_payload_t *p);
 
+/* Queue one message made of three parts: pre (prelen bytes, at most 256, copied), len
+ * bytes of p from off (referenced, not copied, when the message is large), and suf
+ * (copied). So one shared payload can travel inside a per-connection envelope: a
+ * gateway dispatch is {"t":…,"s":N,"op":0,"d": + the shared d + }. Errors as
+ * ws_send_shared; HEARTH_EINVAL if off/len fall outside p or pre is too long. */
+int ws_send_parts(ws_conn_t *c, int opcode, const void *pre, size_t prelen, hearth_payload_t *p,
+                  size_t off, size_t len, const void *suf, size_t suflen);
+
 /* Queue m's bytes as one message: without a copy if m carries a shared payload
  * (hearth_msg_shared, hearth_send_shared), else copied. m stays the caller's. */
 int ws_send_msg(ws_conn_t *c, int opcode, const hearth_msg_t *m);

@@ -307,6 +307,9 @@ HEARTH_EXTERN int hearth_tcp_read_stop(hearth_sock_t s);
 HEARTH_EXTERN int hearth_tcp_write(hearth_sock_t s, const void *data, size_t len);
 /** Queues a shared payload for writing without copying it (takes a reference). */
 HEARTH_EXTERN int hearth_tcp_write_shared(hearth_sock_t s, hearth_payload_t *p);
+/** Queues len bytes of p from offset off, without copying (takes a reference). */
+HEARTH_EXTERN int hearth_tcp_write_shared_range(hearth_sock_t s, hearth_payload_t *p, size_t off,
+                                                size_t len);
 /** Closes a socket after its queued writes. A socket is also closed when its owner
  * exits. */
 HEARTH_EXTERN int hearth_tcp_close(hearth_sock_t s);

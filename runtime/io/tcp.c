@@ -1267,14 +1267,21 @@ int hearth_tcp_write(hearth_sock_t s, const void *data, size_t len)
  * reference is taken. */
 int hearth_tcp_write_shared(hearth_sock_t s, hearth_payload_t *p)
 {
+    if (p == NULL)
+        return HEARTH_EINVAL;
+    return hearth_tcp_write_shared_range(s, p, 0, hearth_payload_len(p));
+}
+
+int hearth_tcp_write_shared_range(hearth_sock_t s, hearth_payload_t *p, size_t off, size_t len)
+{
     wnode_t *n;
     int err;
 
-    if (p == NULL)
+    if (p == NULL || off > hearth_payload_len(p) || len > hearth_payload_len(p) - off)
         return HEARTH_EINVAL;
     n = hearth__malloc(sizeof(*n));
-    n->base = hearth_payload_data(p);
-    n->len = hearth_payload_len(p);
+    n->base = (const char *)hearth_payload_data(p) + off;
+    n->len = len;
     /* The reference is taken before the node is visible: the loop may write it and
      * drop the reference before sock_queue even returns. */
     n->payload = hearth_payload_ref(p);
