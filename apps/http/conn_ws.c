@@ -153,7 +153,8 @@ int ws_send_parts(ws_conn_t *c, int opcode, const void *pre, size_t prelen, hear
         h = ws_frame_header(joined, opcode, total);
         memcpy(joined + h, pre, prelen);
         memcpy(joined + h + prelen, (const char *)hearth_payload_data(p) + off, len);
-        memcpy(joined + h + prelen + len, suf, suflen);
+        if (suflen > 0) /* suf may be NULL when there is none */
+            memcpy(joined + h + prelen + len, suf, suflen);
         return hearth_tcp_write(c->sock, joined, h + total);
     }
     h = ws_frame_header(buf, opcode, total);
