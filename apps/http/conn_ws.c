@@ -236,6 +236,25 @@ static int fail(http_conn_t *c, int code)
     return finish(c, code, NULL, 0);
 }
 
+/* The peer broke the protocol (1002, 1007, 1009): send the close frame, then keep
+ * reading and throwing input away until the peer closes (or DRAIN_MS), instead of
+ * closing with unread bytes in the kernel's buffer, which makes TCP reset the
+ * connection and lose the close frame on the way to the client. */
+#define DRAIN_MS 2000
+
+static int fail_draining(http_conn_t *c, int code)
+{
+    if (c->mode != CONN_WS)
+        return fail(c, code);
+    close_frame(c, code, NULL, 0);
+    ws_decoder_free(&c->u.w.dec);
+    c->mode = CONN_WS_CLOSING;
+    c->u.w.close_code = code;
+    c->u.w.drain = true;
+    http__conn_timer(c, DRAIN_MS);
+    return 0;
+}
+
 /* ---- reading frames ------------------------------------------------------------------------ */
 
 static int on_event(void *arg, int opcode, uint8_t *data, size_t len)
@@ -300,6 +319,8 @@ static int input(http_conn_t *c, uint8_t *data, size_t len)
     feed_ctx_t x;
     int code;
 
+    if (c->u.w.drain)
+        return 0; /* after a protocol failure: thrown away */
     memset(&x, 0, sizeof(x));
     x.c = c;
     code = ws_decoder_feed(&c->u.w.dec, data, len, on_event, &x);
@@ -312,7 +333,7 @@ static int input(http_conn_t *c, uint8_t *data, size_t len)
     if (x.closed)
         return finish(c, x.code, x.reason, x.rlen);
     if (code > 0)
-        return fail(c, code);
+        return fail_draining(c, code);
     return 0;
 }
 
@@ -412,6 +433,7 @@ static int adopt(http_conn_t *c, hearth_msg_t *m)
     http__conn_timer(c, 0);
     c->sock = m->ref;
     c->mode = CONN_WS;
+    c->u.w.drain = false;
     c->awaiting_fwd = true;
     if (c->u.w.vt->adopt != NULL)
         r = c->u.w.vt->adopt(c, c->u.w.state, m->data, m->len);

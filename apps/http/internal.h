@@ -258,6 +258,7 @@ struct http_conn {
             void *state;
             hearth_pid_t moved_to;
             int close_code;
+            bool drain; /* failed: input is read and thrown away until the peer goes */
             ws_decoder_t dec;
         } w;
     } u;
