@@ -26,7 +26,9 @@
 #              Node.js baseline peaks near 35k)
 #
 # With any of them it runs one scenario, "custom", with those settings (defaults
-# 1,000 connections, 4 senders, 20 messages/s, 10 s). The tool's own lines go to
+# 1,000 connections, 4 senders, 20 messages/s, 10 s; --rate 0 only connects). The
+# admin CLI and the server run from the repository's root, where priv/ is. TOOL-ARGS
+# go to hearth-bench-gateway (its --help lists them). The tool's own lines go to
 # stdout as it prints them:
 #
 #   bench=gateway scenario=idle conns=15000 ... conns_per_sec=... server_bytes_per_conn=...
@@ -35,8 +37,8 @@
 #       server_cpu_us_per_delivery=... p50_ms=... p99_ms=... max_ms=...
 #
 # and at the end one line per figure: the median over --reps repetitions (default 3,
-# 1 for a custom run; the scenarios take turns, so a noisy moment hits one run of each, not all runs of
-# one), the spread, and the goal where the issue sets one:
+# 1 for a custom run; the scenarios take turns, so a noisy moment hits one run of
+# each, not all runs of one), the spread, and the goal where the issue sets one:
 #
 #   bench=gateway scenario=idle conns=15000 server_bytes_per_conn=2900 goal=<=3072 met=yes
 #       runs=3 spread=2850..3010
