@@ -432,6 +432,26 @@ TEST_IMPL(api_errors)
                           "{\"name\": \"\\ud800\"}")); /* a lone surrogate is not UTF-8 */
     TA_ERR(&r, 400, 50109);
 
+    /* Nesting a parser would recurse into: refused, and the server goes on. */
+    {
+        size_t depth = 100000, i;
+        char *deep = malloc(2 * depth + 64);
+        int len;
+
+        ASSERT_NOT_NULL(deep);
+        len = sprintf(deep, "{\"content\": \"x\", \"embeds\": ");
+        for (i = 0; i < depth; i++)
+            deep[len++] = '[';
+        for (i = 0; i < depth; i++)
+            deep[len++] = ']';
+        deep[len++] = '}';
+        ASSERT_EQ(400, ta_raw(n.port, "POST", P(API "/channels/%llu/messages", ID(channel)), u.token,
+                              NULL, deep, (size_t)len, &r));
+        TA_ERR(&r, 400, 50109);
+        free(deep);
+        ta_msg(n.port, &u, channel, "still here");
+    }
+
     /* Ids: malformed snowflakes are 50035 naming the parameter; 0 is not one. */
     ASSERT_EQ(400, ta_req(n.port, &r, "GET", API "/channels/12abc/messages", u.token, NULL));
     ASSERT(ta_form_error(&r, "channel_id"));

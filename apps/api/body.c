@@ -3,7 +3,7 @@
  *
  * JSON goes through jansson with its defaults, which are strict where it matters
  * here: one value and nothing after it, no NUL escapes, no NaN, integers that fit 64
- * bits; anything else is Discord's 400/50109. A JSON value that is not an object is
+ * bits; anything else, or nesting deeper than JSON_MAX_DEPTH, is Discord's 400/50109. A JSON value that is not an object is
  * its 50035 DICT_TYPE_CONVERT. An empty body reads as {} (discord.js sends none for
  * POST /typing, say). The body's Content-Type is not required: a JSON body sent
  * without one is still read, as Discord does.
@@ -22,9 +22,43 @@
 #include <string.h>
 #include <strings.h>
 
+/* Nesting deeper than this is refused before jansson sees it: its parser recurses once
+ * per level, and a request process runs on a small green-thread stack. Discord's own
+ * bodies (embeds, components) nest a handful of levels. */
+#define JSON_MAX_DEPTH 64
+
 static void invalid_json(api_ctx_t *c)
 {
     api_error(c, 400, 50109, "The request body contains invalid JSON.");
+}
+
+/* True if the brackets in data nest at most JSON_MAX_DEPTH deep (outside strings). A
+ * linear scan, no recursion. */
+static bool depth_ok(const char *data, size_t len)
+{
+    bool in_string = false, escaped = false;
+    int depth = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        char ch = data[i];
+
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (ch == '\\')
+                escaped = true;
+            else if (ch == '"')
+                in_string = false;
+        } else if (ch == '"') {
+            in_string = true;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > JSON_MAX_DEPTH)
+                return false;
+        } else if (ch == ']' || ch == '}') {
+            depth--;
+        }
+    }
+    return true;
 }
 
 /* Parses len bytes of JSON into an object. Returns 0 and it in *out, or -1 after
@@ -35,7 +69,7 @@ static int parse_json(api_ctx_t *c, const char *data, size_t len, json_t **out)
     api_form_t f = {0};
     json_t *v;
 
-    v = json_loadb(data, len, JSON_DECODE_ANY, &jerr);
+    v = depth_ok(data, len) ? json_loadb(data, len, JSON_DECODE_ANY, &jerr) : NULL;
     if (v == NULL) {
         invalid_json(c);
         return -1;

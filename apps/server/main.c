@@ -44,6 +44,10 @@
 #define DRAIN_REQUESTS_MS 3000
 #define DRAIN_DEADLINE_S 10
 #define TREE_STOP_MS 5000
+/* Request processes' stacks: handlers call jansson, whose parser and encoder recurse
+ * (the API bounds nesting at 64 levels), and libc's formatting; twice the runtime's
+ * default leaves room, and costs only while a request is in flight. */
+#define REQUEST_STACK (128 << 10)
 
 /* TODO(gateway): include "gateway/gateway.h" for this once apps/gateway lands; the weak
  * reference lets the server run (REST only) until then. */
@@ -199,6 +203,7 @@ int main(int argc, char **argv)
     node.http.bind = node.cfg.bind;
     node.http.port = node.cfg.port;
     node.http.router = node.router;
+    node.http.limits.stack_size = REQUEST_STACK;
     err = tree_start();
     if (err) {
         srv_log(SRV_LOG_ERROR, "cannot start on %s:%d: %s", node.cfg.bind, node.cfg.port,
