@@ -433,12 +433,33 @@ TEST_IMPL(api_reactions)
     }
 
     /* Bad emoji are Unknown Emoji. */
-    ASSERT_EQ(404, ta_req(n.port, &r, "PUT", P(MSG "/reactions/bad:emoji/@me", ID(channel), ID(msg)),
+    ASSERT_EQ(400, ta_req(n.port, &r, "PUT", P(MSG "/reactions/bad:emoji/@me", ID(channel), ID(msg)),
                           member.token, NULL));
-    TA_ERR(&r, 404, 10014);
-    ASSERT_EQ(404, ta_req(n.port, &r, "PUT", P(MSG "/reactions/%%FF%%FE/@me", ID(channel), ID(msg)),
+    TA_ERR(&r, 400, 10014);
+    ASSERT_EQ(400, ta_req(n.port, &r, "PUT", P(MSG "/reactions/%%FF%%FE/@me", ID(channel), ID(msg)),
                           member.token, NULL));
-    TA_ERR(&r, 404, 10014);
+    TA_ERR(&r, 400, 10014);
+    ASSERT_EQ(400, ta_req(n.port, &r, "PUT", P(MSG "/reactions/notanemoji/@me", ID(channel), ID(msg)),
+                          member.token, NULL));
+    TA_ERR(&r, 400, 10014);
+    ASSERT_EQ(400, ta_req(n.port, &r, "GET", P(MSG "/reactions/thumbsup", ID(channel), ID(msg)),
+                          member.token, NULL));
+    TA_ERR(&r, 400, 10014);
+    /* A keycap and a ZWJ sequence are emoji. */
+    ASSERT_EQ(204, ta_req(n.port, &r, "PUT",
+                          P(MSG "/reactions/1%%EF%%B8%%8F%%E2%%83%%A3/@me", ID(channel), ID(msg)),
+                          member.token, NULL));
+    ASSERT_EQ(204, ta_req(n.port, &r, "DELETE",
+                          P(MSG "/reactions/1%%EF%%B8%%8F%%E2%%83%%A3/@me", ID(channel), ID(msg)),
+                          member.token, NULL));
+    ASSERT_EQ(204, ta_req(n.port, &r, "PUT",
+                          P(MSG "/reactions/%%F0%%9F%%91%%A9%%E2%%80%%8D%%F0%%9F%%92%%BB/@me",
+                            ID(channel), ID(msg)),
+                          member.token, NULL));
+    ASSERT_EQ(204, ta_req(n.port, &r, "DELETE",
+                          P(MSG "/reactions/%%F0%%9F%%91%%A9%%E2%%80%%8D%%F0%%9F%%92%%BB/@me",
+                            ID(channel), ID(msg)),
+                          member.token, NULL));
     ASSERT_EQ(404, ta_req(n.port, &r, "PUT",
                           P(API "/channels/%llu/messages/1234567890123/reactions/%s/@me",
                             ID(channel), thumbs),

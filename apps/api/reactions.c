@@ -4,8 +4,8 @@
  *
  * The {emoji} segment is what Discord clients put there, percent-decoded by the HTTP
  * layer: a unicode emoji itself ("👍", sent as %F0%9F%91%8D) or a custom one as
- * "name:id" (or "a:name:id"). A segment that is neither is Discord's 10014 Unknown
- * Emoji. The hub gets the decoded text as "emoji" and does the writes (and the
+ * "name:id" (or "a:name:id"). A segment that is neither is Discord's 400/10014
+ * Unknown Emoji. The hub gets the decoded text as "emoji" and does the writes (and the
  * MESSAGE_REACTION_* events); the list reads the store after an access check. */
 #include "internal.h"
 
@@ -14,7 +14,59 @@
 
 #define EMOJI_TEXT_MAX 128
 
-/* The route's {emoji}, checked. Returns it, or NULL after answering 404/10014. */
+#define EMOJI_CODEPOINTS_MAX 16 /* the longest ZWJ sequences have about 10 */
+
+/* Decodes the code point at *p (valid UTF-8, checked before) and advances *p. */
+static uint32_t utf8_next(const unsigned char **p)
+{
+    const unsigned char *s = *p;
+    uint32_t cp;
+    int more;
+
+    if (s[0] < 0x80) {
+        cp = s[0];
+        more = 0;
+    } else if (s[0] < 0xE0) {
+        cp = s[0] & 0x1F;
+        more = 1;
+    } else if (s[0] < 0xF0) {
+        cp = s[0] & 0x0F;
+        more = 2;
+    } else {
+        cp = s[0] & 0x07;
+        more = 3;
+    }
+    for (int i = 1; i <= more; i++)
+        cp = (cp << 6) | (s[i] & 0x3F);
+    *p = s + 1 + more;
+    return cp;
+}
+
+/* Whether name can be a unicode emoji. Without Unicode's emoji tables this is a shape
+ * check, which is what turns away the common mistakes (a word, a name without its
+ * id): a short sequence with at least one pictographic-range code point (U+00A9,
+ * U+00AE, or U+2000 and up), whose ASCII parts may only be a keycap's 0-9 # *. */
+static bool unicode_emoji_ok(const char *name)
+{
+    const unsigned char *p = (const unsigned char *)name;
+    bool pictographic = false;
+    int n = 0;
+    uint32_t cp;
+
+    while (*p) {
+        cp = utf8_next(&p);
+        if (++n > EMOJI_CODEPOINTS_MAX)
+            return false;
+        if (cp < 0x80 && !((cp >= '0' && cp <= '9') || cp == '#' || cp == '*'))
+            return false;
+        if (cp == 0xA9 || cp == 0xAE || cp >= 0x2000)
+            pictographic = true;
+    }
+    return pictographic;
+}
+
+/* The route's {emoji}, checked. Returns it, or NULL after answering 400/10014 as
+ * Discord does for anything that is not an emoji. */
 static const char *emoji_param(api_ctx_t *c)
 {
     const char *text = http_request_param(c->req, "emoji");
@@ -22,8 +74,9 @@ static const char *emoji_param(api_ctx_t *c)
     store_emoji_t e;
 
     if (text == NULL || strlen(text) >= EMOJI_TEXT_MAX || api_utf8_len(text) < 0 ||
-        store_emoji_parse(text, &e, name, sizeof(name)) != 0) {
-        api_unknown(c, 10014);
+        store_emoji_parse(text, &e, name, sizeof(name)) != 0 ||
+        (e.id == 0 && !unicode_emoji_ok(e.name))) {
+        api_error(c, 400, 10014, api_code_text(10014));
         return NULL;
     }
     return text;
@@ -128,7 +181,7 @@ static void reaction_users(api_ctx_t *c)
     j->page.limit = (int)limit;
     rc = api_job_run(reaction_users_job, j);
     if (rc == STORE_EINVAL) {
-        api_unknown(c, 10014);
+        api_error(c, 400, 10014, api_code_text(10014));
     } else if (rc < 0) {
         api_store_error(c, rc, 10008);
     } else {
