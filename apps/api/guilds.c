@@ -20,6 +20,26 @@ static int64_t guild_create_job(store_t *s, void *arg)
     return store_guild_create(s, j->a, j->params, &j->out);
 }
 
+/* Tells the new guild's hub that its owner is a member (the store made it one), so the
+ * owner's live gateway sessions get its GUILD_CREATE. The guild exists whatever the hub
+ * answers: a failure here is only logged by the hub's own means, and the sessions see
+ * the guild on their next IDENTIFY. */
+static void owner_joined(api_ctx_t *c, const json_t *guild)
+{
+    const char *s = json_string_value(json_object_get(guild, "id"));
+    uint64_t guild_id;
+    hub_result_t r;
+    json_t *args;
+
+    if (s == NULL || snowflake_parse(s, &guild_id) != 0)
+        return;
+    args = json_object();
+    json_object_set_new(args, "user_id", api_id_json(c->user_id));
+    api_hub(c, HUB_GUILD, guild_id, HUB_OP_MEMBER_ADD, args, &r);
+    json_decref(args);
+    hub_result_clear(&r);
+}
+
 static void guild_create(api_ctx_t *c)
 {
     static const api_field_spec_t specs[] = {
@@ -48,6 +68,7 @@ static void guild_create(api_ctx_t *c)
     if (rc < 0) {
         api_store_error(c, rc, 10004);
     } else {
+        owner_joined(c, j->out);
         api_json(c, 201, j->out);
         j->out = NULL;
     }
@@ -305,11 +326,16 @@ static int64_t guild_list_job(store_t *s, void *arg)
 
 static void guild_list(api_ctx_t *c, unsigned which)
 {
+    /* A guild's invites need MANAGE_GUILD, as on Discord. */
+    json_t *need = which == LIST_INVITES ? json_pack("{s:s}", "need", "32") : NULL;
     uint64_t guild_id;
     api_job_t *j;
+    bool ok;
     int rc;
 
-    if (!api_param_id(c, "guild_id", &guild_id) || !api_check_guild(c, guild_id))
+    ok = api_param_id(c, "guild_id", &guild_id) && api_check_guild_with(c, guild_id, need);
+    json_decref(need);
+    if (!ok)
         return;
     j = api_job_new();
     j->a = guild_id;

@@ -197,6 +197,11 @@ void api_hub_reply(api_ctx_t *c, hub_result_t *r, int status_ok);
  * see it, else false after answering (404 10003/10004, 403 50001). */
 bool api_check_channel(api_ctx_t *c, uint64_t channel_id);
 bool api_check_guild(api_ctx_t *c, uint64_t guild_id);
+/* The same with more of CHECK_ACCESS's arguments (hub.h): "history": true for message
+ * history reads, "need": "<bits>" for reads that need a permission. extra is borrowed
+ * (NULL: none). */
+bool api_check_channel_with(api_ctx_t *c, uint64_t channel_id, const json_t *extra);
+bool api_check_guild_with(api_ctx_t *c, uint64_t guild_id, const json_t *extra);
 
 /* ---- shared by resource files ---------------------------------------------------------------- */
 

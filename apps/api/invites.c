@@ -62,7 +62,13 @@ static void invites_list(api_ctx_t *c)
     api_job_t *j;
     int rc;
 
-    if (!api_param_id(c, "channel_id", &channel_id) || !api_check_channel(c, channel_id))
+    json_t *need = json_pack("{s:s}", "need", "16"); /* MANAGE_CHANNELS, as on Discord */
+    bool ok;
+
+    ok = api_param_id(c, "channel_id", &channel_id) &&
+         api_check_channel_with(c, channel_id, need);
+    json_decref(need);
+    if (!ok)
         return;
     j = api_job_new();
     j->a = channel_id;

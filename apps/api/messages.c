@@ -37,7 +37,9 @@ static void messages_list(api_ctx_t *c)
     uint64_t channel_id, around = 0, before = 0, after = 0;
     api_form_t f = {0};
     int64_t limit = 50;
+    hub_result_t r;
     api_job_t *j;
+    json_t *args;
     int rc;
 
     if (!api_param_id(c, "channel_id", &channel_id))
@@ -50,8 +52,19 @@ static void messages_list(api_ctx_t *c)
         api_form_reply(c, &f);
         return;
     }
-    if (!api_check_channel(c, channel_id))
+    args = json_pack("{s:b}", "history", 1);
+    json_object_set_new(args, "channel_id", api_id_json(channel_id));
+    api_hub(c, HUB_CHANNEL, channel_id, HUB_OP_CHECK_ACCESS, args, &r);
+    json_decref(args);
+    if (r.status == 403 && r.code == 50013) {
+        /* Without READ_MESSAGE_HISTORY Discord lists nothing rather than refusing. */
+        hub_result_clear(&r);
+        api_json(c, 200, json_array());
         return;
+    }
+    if (api_hub_failed(c, &r))
+        return;
+    hub_result_clear(&r);
     j = api_job_new();
     j->a = channel_id;
     j->b = c->user_id;
@@ -243,8 +256,14 @@ static void message_get(api_ctx_t *c)
     api_job_t *j;
     int rc;
 
-    if (!api_param_id(c, "channel_id", &channel_id) ||
-        !api_param_id(c, "message_id", &message_id) || !api_check_channel(c, channel_id))
+    json_t *history = json_pack("{s:b}", "history", 1);
+    bool ok;
+
+    ok = api_param_id(c, "channel_id", &channel_id) &&
+         api_param_id(c, "message_id", &message_id) &&
+         api_check_channel_with(c, channel_id, history);
+    json_decref(history);
+    if (!ok)
         return;
     j = api_job_new();
     j->a = channel_id;

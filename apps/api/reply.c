@@ -179,13 +179,16 @@ void api_hub_reply(api_ctx_t *c, hub_result_t *r, int status_ok)
     hub_result_clear(r);
 }
 
-bool api_check_channel(api_ctx_t *c, uint64_t channel_id)
+/* CHECK_ACCESS with args made of extra (copied) plus the channel's id when given. */
+static bool check(api_ctx_t *c, hub_scope_t scope, uint64_t id, uint64_t channel_id,
+                  const json_t *extra)
 {
-    json_t *args = json_object();
+    json_t *args = extra != NULL ? json_deep_copy(extra) : json_object();
     hub_result_t r;
 
-    json_object_set_new(args, "channel_id", api_id_json(channel_id));
-    api_hub(c, HUB_CHANNEL, channel_id, HUB_OP_CHECK_ACCESS, args, &r);
+    if (channel_id != 0)
+        json_object_set_new(args, "channel_id", api_id_json(channel_id));
+    api_hub(c, scope, id, HUB_OP_CHECK_ACCESS, args, &r);
     json_decref(args);
     if (api_hub_failed(c, &r))
         return false;
@@ -193,15 +196,22 @@ bool api_check_channel(api_ctx_t *c, uint64_t channel_id)
     return true;
 }
 
+bool api_check_channel(api_ctx_t *c, uint64_t channel_id)
+{
+    return check(c, HUB_CHANNEL, channel_id, channel_id, NULL);
+}
+
 bool api_check_guild(api_ctx_t *c, uint64_t guild_id)
 {
-    json_t *args = json_object();
-    hub_result_t r;
+    return check(c, HUB_GUILD, guild_id, 0, NULL);
+}
 
-    api_hub(c, HUB_GUILD, guild_id, HUB_OP_CHECK_ACCESS, args, &r);
-    json_decref(args);
-    if (api_hub_failed(c, &r))
-        return false;
-    hub_result_clear(&r);
-    return true;
+bool api_check_channel_with(api_ctx_t *c, uint64_t channel_id, const json_t *extra)
+{
+    return check(c, HUB_CHANNEL, channel_id, channel_id, extra);
+}
+
+bool api_check_guild_with(api_ctx_t *c, uint64_t guild_id, const json_t *extra)
+{
+    return check(c, HUB_GUILD, guild_id, 0, extra);
 }

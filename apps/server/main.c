@@ -25,6 +25,7 @@
  * `hearth-server admin ...` is the operators' CLI instead (apps/admin). */
 #include "admin/admin.h"
 #include "api/api.h"
+#include "gateway/gateway.h"
 #include "http/http.h"
 #include "hub/hub.h"
 #include "server.h"
@@ -48,10 +49,6 @@
  * (the API bounds nesting at 64 levels), and libc's formatting; twice the runtime's
  * default leaves room, and costs only while a request is in flight. */
 #define REQUEST_STACK (128 << 10)
-
-/* TODO(gateway): include "gateway/gateway.h" for this once apps/gateway lands; the weak
- * reference lets the server run (REST only) until then. */
-extern const ws_handler_t gateway_ws_handler __attribute__((weak));
 
 /* The node's long-lived parts: the router and server are read by every connection
  * process, so they live as long as the program. */
@@ -79,15 +76,12 @@ static int routes_build(void)
     err = api_routes_add(r);
     if (err)
         return err;
-    if (&gateway_ws_handler != NULL) {
-        err = http_router_ws(r, "/gateway", &gateway_ws_handler, NULL);
-        if (!err)
-            err = http_router_ws(r, "/", &gateway_ws_handler, NULL);
-        if (err)
-            return err;
-    } else {
-        srv_log(SRV_LOG_WARN, "the gateway is not built in: REST only");
-    }
+    /* "/gateway" also matches "/gateway/" (the router ignores one trailing slash). */
+    err = http_router_ws(r, "/gateway", &gateway_ws_handler, NULL);
+    if (!err)
+        err = http_router_ws(r, "/", &gateway_ws_handler, NULL);
+    if (err)
+        return err;
     if (!srv_priv_path("web", node.web_dir, sizeof(node.web_dir)))
         srv_log(SRV_LOG_WARN, "no web client found (priv/web): / will answer 404");
     err = http_router_add(r, "GET", "/", http_static_handler, node.web_dir);
@@ -145,7 +139,7 @@ static void drain(sigset_t *set)
     alarm(DRAIN_DEADLINE_S);
     if (pthread_create(&th, NULL, second_signal, set) == 0)
         pthread_detach(th);
-    err = hub_sessions_drain();
+    err = gateway_drain();
     if (err == 0)
         hearth_sleep(DRAIN_SESSIONS_MS);
     err = hearth_supervisor_terminate_child(node.top, "listener");
@@ -194,6 +188,10 @@ int main(int argc, char **argv)
     if (err) {
         srv_log(SRV_LOG_ERROR, "cannot start the runtime: %s", hearth_strerror(err));
         return 1;
+    }
+    if (gateway_init(NULL) != 0) {
+        srv_log(SRV_LOG_ERROR, "cannot set up the gateway");
+        goto fail;
     }
     err = routes_build();
     if (err) {
