@@ -106,7 +106,7 @@ TEST_IMPL(hub_request_errors)
     json_decref(gwt_req(HUB_CHANNEL, general, HUB_OP_MESSAGE_DELETE, owner,
                         json_pack("{s:I}", "message_id", (json_int_t)mid), 204));
 
-    /* Guild: owner only. Roles: not yet. */
+    /* Guild: MANAGE_GUILD (the owner here); roles: MANAGE_ROLES. */
     gwt_req_full(HUB_GUILD, guild, HUB_OP_GUILD_DELETE, member, json_object(), &r);
     ASSERT_EQ(403, r.status);
     ASSERT_EQ(50013, r.code);
@@ -115,9 +115,13 @@ TEST_IMPL(hub_request_errors)
                  json_pack("{s:s}", "name", "Mine now"), &r);
     ASSERT_EQ(403, r.status);
     hub_result_clear(&r);
-    gwt_req_full(HUB_GUILD, guild, HUB_OP_ROLE_CREATE, owner, json_object(), &r);
-    ASSERT_EQ(501, r.status);
+    gwt_req_full(HUB_GUILD, guild, HUB_OP_ROLE_CREATE, member, json_object(), &r);
+    ASSERT_EQ(403, r.status);
+    ASSERT_EQ(50013, r.code);
     hub_result_clear(&r);
+    body = gwt_req(HUB_GUILD, guild, HUB_OP_ROLE_CREATE, owner, json_object(), 200);
+    ASSERT_STR_EQ("new role", js(body, "name"));
+    json_decref(body);
     gwt_req_full(HUB_GUILD, guild, HUB_OP_MEMBER_REMOVE, owner,
                  json_pack("{s:I}", "user_id", (json_int_t)owner), &r);
     ASSERT_EQ(400, r.status); /* the owner cannot leave */

@@ -8,6 +8,13 @@
  * for ETF. Each session gets a HUB_TAG_EVENT message pointing at the payload; the
  * session adds op, s and t around the bytes.
  *
+ * Permissions: an event of a channel (messages, reactions, typing, invites) names it
+ * (hub_fan_t.channel_id) and reaches only the sessions whose user may view it (and has
+ * chan_perm there); a guild-level one may ask for permission bits (guild_perm: audit
+ * entries need VIEW_AUDIT_LOG, auto-moderation events MANAGE_GUILD). The check is a
+ * perm_cache_t lookup per subscriber, made once per user per event for users with
+ * several sessions in a row; the encoding stays once per wire form.
+ *
  * Snapshots (GUILD_CREATE "d" of a guild hub, the channel of a private one) are cached
  * per [form][large] until the state they show changes (hub__snap_invalidate), so a
  * burst of identifies encodes a guild once. A large guild's snapshot (more members than
@@ -77,11 +84,32 @@ static bool exempt(const hub_fan_t *f, uint64_t user)
     return false;
 }
 
+/* Whether user may see an event that asks for permissions. */
+static bool permitted(hub_t *h, const hub_fan_t *f, uint64_t user, int64_t now)
+{
+    uint64_t p;
+
+    if (h->perms == NULL)
+        return true; /* a private hub: its recipients see everything */
+    if (f->channel_id != 0) {
+        p = perm_cache_channel(h->perms, user, f->channel_id, now);
+        if (!(p & PERM_VIEW_CHANNEL) || (p & f->chan_perm) != f->chan_perm)
+            return false;
+    }
+    if (f->guild_perm != 0 &&
+        (perm_cache_base(h->perms, user, now) & f->guild_perm) != f->guild_perm)
+        return false;
+    return true;
+}
+
 void hub__fanout(hub_t *h, const hub_fan_t *f, json_t *d)
 {
     hearth_payload_t *var[2][2] = {{NULL, NULL}, {NULL, NULL}};
+    bool check = f->channel_id != 0 || f->guild_perm != 0, last_ok = false;
+    uint64_t last_user = 0;
     json_t *stripped = NULL;
     hearth_msg_t *m;
+    int64_t now = check ? hub__now_ms() : 0;
     size_t i;
     int form, strip;
 
@@ -89,10 +117,20 @@ void hub__fanout(hub_t *h, const hub_fan_t *f, json_t *d)
         const hub_sub_t *s = &h->subs[i];
         if (f->need != 0 && (s->intents & f->need) == 0)
             continue;
+        if ((s->intents & f->need_all) != f->need_all || (s->intents & f->lack) != 0)
+            continue;
         if (f->only_user != 0 && s->user_id != f->only_user)
             continue;
         if (f->skip_user != 0 && s->user_id == f->skip_user)
             continue;
+        if (check) {
+            if (s->user_id != last_user) {
+                last_user = s->user_id;
+                last_ok = permitted(h, f, s->user_id, now);
+            }
+            if (!last_ok)
+                continue;
+        }
         form = s->form;
         strip = f->message && h->kind == HUB_KIND_GUILD &&
                 (s->intents & HUB_INTENT_MESSAGE_CONTENT) == 0 && !exempt(f, s->user_id);
@@ -111,6 +149,17 @@ void hub__fanout(hub_t *h, const hub_fan_t *f, json_t *d)
             if (var[form][strip] != NULL)
                 hearth_payload_unref(var[form][strip]);
     json_decref(stripped);
+}
+
+void hub__fan_guild(hub_t *h, hub_event_t ev, uint64_t need, uint64_t perm, json_t *d)
+{
+    hub_fan_t f;
+
+    memset(&f, 0, sizeof(f));
+    f.ev = ev;
+    f.need = need;
+    f.guild_perm = perm;
+    hub__fanout(h, &f, d);
 }
 
 void hub__send_one(hub_t *h, hearth_pid_t pid, unsigned form, hub_event_t ev, json_t *d)

@@ -165,12 +165,15 @@ static int load_guild(hub_t *h)
         j->out = NULL;
         h->channels = index_by_id(json_object_get(h->guild, "channels"), false);
         h->members = index_by_id(json_object_get(h->guild, "members"), true);
+        h->owner_id = hub__json_id(json_object_get(h->guild, "owner_id"));
+        hub__perms_load(h, h->guild);
         json_object_del(h->guild, "channels");
         json_object_del(h->guild, "members");
         json_object_del(h->guild, "member_count");
-        h->owner_id = hub__json_id(json_object_get(h->guild, "owner_id"));
     }
     hub__job_free(j);
+    if (rc == 0)
+        hub__automod_load(h);
     return rc;
 }
 
@@ -423,6 +426,8 @@ static void hub_free(hub_t *h)
     json_decref(h->guild);
     json_decref(h->channels);
     json_decref(h->members);
+    perm_cache_free(h->perms);
+    automod_free(h->am);
     hub__presence_free(h);
     json_decref(h->channel);
     free(h->recipients);

@@ -8,12 +8,31 @@
  *   - serializes every write to its guild: it assigns the ids (through the store), waits
  *     for the durable commit, then fans the event out, so every session receives a
  *     channel's events in the order of their ids, and a REST 200 means durable;
- *   - checks access from its cached state (membership now; the full permission model
- *     with roles and overwrites comes with issue 4, in the same place);
+ *   - checks permissions from its cached state: Discord's model (apps/perm: roles,
+ *     channel overwrites, owner and ADMINISTRATOR, timeouts, the role hierarchy) in a
+ *     perm_cache_t it keeps current with every role, channel, member and owner change;
+ *   - runs the guild's auto-moderation rules (apps/automod) on every message;
+ *   - records moderation in the audit log (apps/store/moderation.h);
  *   - encodes each event once per wire form (JSON or ETF, with or without message
  *     content) into an immutable shared payload (hearth_payload_t) and sends that same
- *     buffer to every subscribed session allowed to see it (intents), never re-encoding
- *     per receiver.
+ *     buffer to every subscribed session allowed to see it (intents; for a channel's
+ *     events, VIEW_CHANNEL there), never re-encoding per receiver.
+ *
+ * Permissions. Each op below names what the actor needs. Not a member of the guild, or
+ * a channel the actor cannot see (no VIEW_CHANNEL): 403 with 50001 "Missing Access".
+ * Seeing it but lacking a permission, or acting on a role or member at or above the
+ * actor's highest role (the owner is above all; nobody acts on the owner): 403 with
+ * 50013 "Missing Permissions". A timed-out member (communication_disabled_until in the
+ * future) keeps only VIEW_CHANNEL and READ_MESSAGE_HISTORY until it ends, as on
+ * Discord, so it cannot send, react or type (50013). GUILD_CREATE snapshots list every
+ * channel with its overwrites, as Discord's do (clients compute what they show); the
+ * events of a channel (messages, reactions, typing) and its history reach only those
+ * who may view it.
+ *
+ * Audit log reasons: ops that write the audit log take "reason" in args (the
+ * X-Audit-Log-Reason header, URL-decoded; at most 512 characters, longer ones are cut).
+ * Each entry is also sent as GUILD_AUDIT_LOG_ENTRY_CREATE to the sessions with the
+ * GUILD_MODERATION intent whose user has VIEW_AUDIT_LOG.
  *
  * Writes from REST: a request process (a green thread) calls hub_request(), which is a
  * hearth_call to the hub. Reads (message history, member lists, ...) go straight to the
@@ -40,61 +59,168 @@ extern "C" {
 /* ---- requests (from green threads: REST request processes, admin tools) -------------- */
 
 typedef enum hub_op {
-    /* Access: args {"channel_id"} (optional: guild-level when absent). Succeeds (empty
-     * body) if the actor may see it; else 403/50001 or 404/10003/10004. */
+    /* Access: args {"channel_id"} (optional: guild-level when absent), and optionally
+     *   "history": true   the actor must also have READ_MESSAGE_HISTORY there (message
+     *                     history reads: GET messages, GET a message; Discord answers a
+     *                     list without it with an empty array, a single message with
+     *                     403/50013);
+     *   "need": "<bits>"  the actor must also have these permission bits (a decimal
+     *                     string, or an integer), in the channel or at guild level:
+     *                     for REST reads of moderation data, e.g. BAN_MEMBERS (1 << 2)
+     *                     for GET bans, VIEW_AUDIT_LOG (1 << 7) for GET audit-logs,
+     *                     MANAGE_GUILD (1 << 5) for GET invites of the guild;
+     *   "permissions": true  answer 200 with {"permissions": "<bits>"}: the actor's
+     *                     computed permissions in the channel (or the guild).
+     * Succeeds with 204 (no body) if the actor may see it; else 404/10003/10004,
+     * 403/50001 (not a member, or no VIEW_CHANNEL), 403/50013 (history or need).
+     * Private channels: their recipients may see them and have every permission. */
     HUB_OP_CHECK_ACCESS = 1,
     /* Messages. args: the Discord request body plus "channel_id" (and "message_id"
-     * for edit/delete). Results: the message object (create, edit), nothing (204). */
+     * for edit/delete). Results: the message object (create, edit), nothing (204).
+     * Create needs VIEW_CHANNEL and SEND_MESSAGES (a timed-out member has neither:
+     * 50013); a reply also READ_MESSAGE_HISTORY (403/160002); without MENTION_EVERYONE
+     * "@everyone"/"@here" do not ping (mention_everyone false) and roles that are not
+     * mentionable are not mentioned; without SEND_TTS_MESSAGES tts is false. The
+     * guild's auto-moderation rules run on create and on a content edit (members with
+     * MANAGE_GUILD or ADMINISTRATOR are exempt): a BLOCK_MESSAGE action answers 400
+     * with code 200000 "Message was blocked by automatic moderation" and nothing is
+     * stored; alerts and timeouts are carried out either way (see the AUTOMOD ops).
+     * Edit: the author only (50005). Delete: the author, or MANAGE_MESSAGES. Bulk
+     * delete: MANAGE_MESSAGES. */
     HUB_OP_MESSAGE_CREATE,
     HUB_OP_MESSAGE_EDIT,
     HUB_OP_MESSAGE_DELETE,
     HUB_OP_MESSAGE_BULK_DELETE, /* {"channel_id", "messages": [ids]} */
     /* Reactions: {"channel_id", "message_id", "emoji" (as in the URL, decoded: "👍" or
-     * "name:id"), "user_id" (for others' reactions)}. */
+     * "name:id"), "user_id" (for others' reactions)}. Add needs READ_MESSAGE_HISTORY,
+     * and ADD_REACTIONS unless that emoji is on the message already (a timed-out member
+     * cannot react at all); removing others' reactions (REMOVE_USER of another user,
+     * REMOVE_ALL, REMOVE_EMOJI) needs MANAGE_MESSAGES. */
     HUB_OP_REACTION_ADD,
     HUB_OP_REACTION_REMOVE_OWN,
     HUB_OP_REACTION_REMOVE_USER,
     HUB_OP_REACTION_REMOVE_ALL,
     HUB_OP_REACTION_REMOVE_EMOJI,
-    HUB_OP_TYPING, /* {"channel_id"} */
-    /* Channels: create {"name", "type", ...} in the guild; modify/delete {"channel_id",
-     * ...}. */
+    HUB_OP_TYPING, /* {"channel_id"}: SEND_MESSAGES */
+    /* Channels: create {"name", "type", ..., "permission_overwrites"} in the guild;
+     * modify/delete {"channel_id", ...}. All need MANAGE_CHANNELS (modify and delete:
+     * in that channel); overwrites given on create or modify also need MANAGE_ROLES,
+     * and may allow or deny only bits the actor has (any, for an administrator).
+     * Audited (CHANNEL_CREATE/UPDATE/DELETE, with "reason"). */
     HUB_OP_CHANNEL_CREATE,
     HUB_OP_CHANNEL_MODIFY,
     HUB_OP_CHANNEL_DELETE,
-    /* The guild: modify (body), delete (owner only). */
+    /* The guild: modify (body; MANAGE_GUILD, and "owner_id" only by the owner; audited
+     * GUILD_UPDATE), delete (owner only). */
     HUB_OP_GUILD_MODIFY,
     HUB_OP_GUILD_DELETE,
     /* Members: add {"user_id"} (invite accept, bot authorize: the actor is the one
-     * joining or the manager adding a bot), remove {"user_id"} (leave when it is the
-     * actor, else kick), modify {"user_id", "nick", "roles", ...}.
+     * joining, or one with MANAGE_GUILD adding a bot), remove {"user_id", "reason"}
+     * (leave when it is the actor, else a kick: KICK_MEMBERS and the hierarchy, audited
+     * MEMBER_KICK), modify {"user_id", "nick", "roles", "mute", "deaf",
+     * "communication_disabled_until", "reason"}.
      * Add with {"user_id", "code"} accepts invite "code" for user_id (the use is
      * counted and the member added atomically; 404/10006 if unknown or expired) and
      * answers 200 with the invite; without "code" it answers 201 with the member, or
-     * 204 if user_id was a member already. Either way the user's live sessions that
+     * 204 if user_id was a member already. A banned user is refused either way: 403
+     * with 40007 "The user is banned from this guild.". The user's live sessions that
      * are not in the guild yet start receiving it (GUILD_CREATE): so after creating a
-     * guild in the store, REST calls MEMBER_ADD for its owner (actor = owner). */
+     * guild in the store, REST calls MEMBER_ADD for its owner (actor = owner).
+     * Modify: nick needs CHANGE_NICKNAME for oneself, MANAGE_NICKNAMES for others;
+     * roles MANAGE_ROLES, and every role given or taken below the actor's highest;
+     * mute MUTE_MEMBERS, deaf DEAFEN_MEMBERS; communication_disabled_until (an ISO 8601
+     * time at most 28 days ahead, or null to lift it) MODERATE_MEMBERS, and never on an
+     * administrator. Changing another member needs the hierarchy (above it). Answers
+     * 200 with the member; GUILD_MEMBER_UPDATE; audited MEMBER_UPDATE (nick, mute, deaf,
+     * timeout) and MEMBER_ROLE_UPDATE (roles, as $add/$remove). */
     HUB_OP_MEMBER_ADD,
     HUB_OP_MEMBER_REMOVE,
     HUB_OP_MEMBER_MODIFY,
-    /* Invites: create {"channel_id", "max_age", "max_uses", ...} -> invite; delete
-     * {"code"} -> invite. */
+    /* Invites: create {"channel_id", "max_age", "max_uses", ...} -> invite
+     * (CREATE_INSTANT_INVITE there); delete {"code"} -> invite (its inviter, or
+     * MANAGE_CHANNELS in its channel, or MANAGE_GUILD). INVITE_CREATE/DELETE reach the
+     * sessions with MANAGE_CHANNELS in the channel, as on Discord. */
     HUB_OP_INVITE_CREATE,
     HUB_OP_INVITE_DELETE,
-    /* Roles (the permissions issue fills these in): create, modify {"role_id"},
-     * delete {"role_id"}, positions {"positions": [...]}. */
+    /* Roles: all need MANAGE_ROLES, and a role the actor changes, deletes or moves must
+     * be below its highest role (the owner may do anything); permissions given to a role
+     * must be ones the actor has (any, for an administrator). Each answers as Discord's
+     * endpoint does and sends GUILD_ROLE_CREATE/UPDATE/DELETE ({"guild_id", "role"} or
+     * {"guild_id", "role_id"}), one GUILD_ROLE_UPDATE per role whose position moved.
+     *   create {"name", "permissions", "color", "hoist", "mentionable", "icon",
+     *          "unicode_emoji", "reason"} -> 200 role (at position 1); ROLE_CREATE
+     *   modify {"role_id", the same fields, "position", "reason"} -> 200 role;
+     *          404/10011 unknown; ROLE_UPDATE
+     *   delete {"role_id", "reason"} -> 204; @everyone: 400/50028; ROLE_DELETE
+     *   positions {"positions": [{"id", "position"}, ...]} -> 200 every role */
     HUB_OP_ROLE_CREATE,
     HUB_OP_ROLE_MODIFY,
     HUB_OP_ROLE_DELETE,
     HUB_OP_ROLE_POSITIONS,
+    /* ---- added with the permissions and moderation issue -------------------------- */
+    /* A member's role: {"user_id", "role_id", "reason"} (PUT and DELETE
+     * /guilds/{id}/members/{user}/roles/{role}). MANAGE_ROLES, the role below the
+     * actor's highest, and the hierarchy over the member unless it is the actor.
+     * 204; GUILD_MEMBER_UPDATE when it changed; audited MEMBER_ROLE_UPDATE. 404/10007
+     * unknown member, 404/10011 unknown role (or @everyone). */
+    HUB_OP_MEMBER_ROLE_ADD,
+    HUB_OP_MEMBER_ROLE_REMOVE,
+    /* A channel's permission overwrite (PUT and DELETE
+     * /channels/{id}/permissions/{overwrite}): {"channel_id", "overwrite_id", "type" (0
+     * role, 1 member), "allow", "deny" (decimal strings; absent: 0), "reason"}; delete
+     * takes {"channel_id", "overwrite_id", "reason"}. MANAGE_ROLES in the channel, and
+     * only bits the actor has there may be allowed or denied (any, for an
+     * administrator). 204; CHANNEL_UPDATE; audited CHANNEL_OVERWRITE_CREATE/UPDATE/
+     * DELETE. A role overwrite names a role of the guild (else 404/10011), a member one
+     * a member (404/10007); bad fields: 400/50035. */
+    HUB_OP_OVERWRITE_PUT,
+    HUB_OP_OVERWRITE_DELETE,
+    /* Bans (PUT and DELETE /guilds/{id}/bans/{user}): add {"user_id",
+     * "delete_message_seconds" (0..604800; or the older "delete_message_days" 0..7),
+     * "reason"}, remove {"user_id", "reason"}. BAN_MEMBERS, and over a member the
+     * hierarchy (nobody bans the owner or oneself). Add answers 204 (also when banned
+     * already); it ends the membership (GUILD_MEMBER_REMOVE, the user's sessions get
+     * GUILD_DELETE), deletes the user's recent messages (MESSAGE_DELETE_BULK per
+     * channel), sends GUILD_BAN_ADD ({"guild_id", "user"}, intent GUILD_MODERATION) and
+     * is audited MEMBER_BAN_ADD. Remove answers 204, or 404/10026 "Unknown Ban";
+     * GUILD_BAN_REMOVE; audited MEMBER_BAN_REMOVE. A banned user's MEMBER_ADD fails
+     * (40007). Listing and reading bans: store_ban_list/store_ban_get
+     * (apps/store/moderation.h) after CHECK_ACCESS with "need" BAN_MEMBERS. */
+    HUB_OP_BAN_ADD,
+    HUB_OP_BAN_REMOVE,
+    /* Auto-moderation rules (/guilds/{id}/auto-moderation/rules): all need
+     * MANAGE_GUILD; a rule with a TIMEOUT action also needs MODERATE_MEMBERS.
+     *   list {} -> 200 array of rules
+     *   get {"rule_id"} -> 200 rule
+     *   create {the rule's fields, "reason"} -> 200 rule (creator = actor)
+     *   modify {"rule_id", the fields to change, "reason"} -> 200 rule
+     *   delete {"rule_id", "reason"} -> 204
+     * Bodies are validated by apps/automod (400/50035 with its field errors, also for
+     * a guild at its limit of rules of a trigger type); an unknown rule answers 404
+     * with code 0 "404: Not Found". Writes send AUTO_MODERATION_RULE_CREATE/UPDATE/
+     * DELETE (the rule) to the sessions with the AUTO_MODERATION_CONFIGURATION intent
+     * whose user has MANAGE_GUILD, and are audited AUTO_MODERATION_RULE_*.
+     * When a rule fires on a message: BLOCK_MESSAGE -> the message op answers 400/200000
+     * (audited AUTO_MODERATION_BLOCK_MESSAGE); SEND_ALERT_MESSAGE -> a type 24 message
+     * in the action's channel authored by the flagged user (audited
+     * AUTO_MODERATION_FLAG_TO_CHANNEL); TIMEOUT -> the author's
+     * communication_disabled_until is set (GUILD_MEMBER_UPDATE; audited
+     * AUTO_MODERATION_USER_COMMUNICATION_DISABLED); and per action an
+     * AUTO_MODERATION_ACTION_EXECUTION to the sessions with the AUTO_MODERATION_EXECUTION
+     * intent whose user has MANAGE_GUILD (content empty without MESSAGE_CONTENT). */
+    HUB_OP_AUTOMOD_LIST,
+    HUB_OP_AUTOMOD_GET,
+    HUB_OP_AUTOMOD_CREATE,
+    HUB_OP_AUTOMOD_MODIFY,
+    HUB_OP_AUTOMOD_DELETE,
 } hub_op_t;
 
 /* A request's outcome, shaped for an HTTP response: status 200 (or 201: a channel
  * created, a member newly added) with body (a JSON value the caller owns), 204 without,
  * or an error with Discord's code and message; for 50035 (Invalid Form Body) body is
  * the "errors" object itself (the value of Discord's "errors" key: {"content":
- * {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": ...}]}}). 501 for the ops
- * not implemented yet (the role ops). */
+ * {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": ...}]}}). 400 with code 0
+ * for an op a hub does not know; a guild op on a private channel: 400/50024. */
 typedef struct hub_result {
     int status;
     int code;          /* Discord JSON error code, 0 on success */
@@ -191,6 +317,7 @@ int hub_sessions_count(uint64_t user_id);
  * in private channels, as on Discord. */
 #define HUB_INTENT_GUILDS (1ULL << 0)
 #define HUB_INTENT_GUILD_MEMBERS (1ULL << 1)
+#define HUB_INTENT_GUILD_MODERATION (1ULL << 2) /* bans, audit log entries */
 #define HUB_INTENT_GUILD_INVITES (1ULL << 6)
 #define HUB_INTENT_GUILD_PRESENCES (1ULL << 8)
 #define HUB_INTENT_GUILD_MESSAGES (1ULL << 9)
@@ -200,6 +327,8 @@ int hub_sessions_count(uint64_t user_id);
 #define HUB_INTENT_DIRECT_MESSAGE_REACTIONS (1ULL << 13)
 #define HUB_INTENT_DIRECT_MESSAGE_TYPING (1ULL << 14)
 #define HUB_INTENT_MESSAGE_CONTENT (1ULL << 15)
+#define HUB_INTENT_AUTO_MODERATION_CONFIGURATION (1ULL << 20)
+#define HUB_INTENT_AUTO_MODERATION_EXECUTION (1ULL << 21)
 
 /* Wire forms a session can take an event in. A hub encodes each form at most once per
  * event, and only if some subscriber wants it. */
@@ -279,6 +408,14 @@ typedef enum hub_event {
     HUB_EV_INVITE_CREATE,
     HUB_EV_INVITE_DELETE,
     HUB_EV_GUILD_MEMBERS_CHUNK, /* added: the answer to a HUB_TAG_MEMBERS request */
+    /* Added with the permissions and moderation issue. */
+    HUB_EV_GUILD_BAN_ADD,
+    HUB_EV_GUILD_BAN_REMOVE,
+    HUB_EV_GUILD_AUDIT_LOG_ENTRY_CREATE,
+    HUB_EV_AUTO_MODERATION_RULE_CREATE,
+    HUB_EV_AUTO_MODERATION_RULE_UPDATE,
+    HUB_EV_AUTO_MODERATION_RULE_DELETE,
+    HUB_EV_AUTO_MODERATION_ACTION_EXECUTION,
 } hub_event_t;
 
 /* "MESSAGE_CREATE", ... ("UNKNOWN" for a value outside hub_event_t). */

@@ -12,8 +12,15 @@
  *   presence.c   presences in a guild hub
  *   members.c    REQUEST_GUILD_MEMBERS answers (GUILD_MEMBERS_CHUNK)
  *   ops_util.c   results, Discord errors, form errors, argument parsing
+ *   perms.c      the guild's permission cache (apps/perm): loading it, feeding it,
+ *                the access checks every op starts with
+ *   audit.c      audit log entries (the store's) and their dispatch
  *   ops_message.c  messages, mentions, reactions, typing
- *   ops_guild.c  access checks, channels, the guild, members, invites
+ *   ops_guild.c  the op dispatcher, access checks, the guild, invites
+ *   ops_channel.c  channels and their permission overwrites
+ *   ops_member.c members: join, leave and kick, modify (timeouts), their roles, bans
+ *   ops_role.c   roles: create, modify, delete, positions
+ *   ops_automod.c  auto-moderation: the rules' ops, checking messages, the actions
  *   directory.c  the session directory (a server process)
  *   etf.c        ETF <-> jansson (also used by apps/gateway)
  *   u64map.c     the small hash map the others index with */
@@ -23,6 +30,8 @@
 #include "hub.h"
 #include "u64map.h"
 
+#include "automod/automod.h"
+#include "perm/perm.h"
 #include "store/store.h"
 
 #include "hearth/server.h"
@@ -120,6 +129,8 @@ typedef struct hub {
     json_t *members;    /* object: user id -> member (with user) */
     u64map_t presences; /* user id -> presence (online users only): see presence.c */
     uint64_t owner_id;
+    perm_cache_t *perms; /* the permission model of roles, channels, members: perms.c */
+    automod_t *am;       /* the guild's auto-moderation rules: ops_automod.c */
 
     /* A private hub's state. */
     json_t *channel; /* the channel object with every recipient */
@@ -160,10 +171,18 @@ typedef struct hub_fan {
     size_t nexempt;
     uint64_t only_user; /* nonzero: only this user's sessions */
     uint64_t skip_user; /* nonzero: not this user's sessions */
+    /* Permissions (guild hubs): */
+    uint64_t channel_id; /* nonzero: only users who may view this channel... */
+    uint64_t chan_perm;  /* ...and have these bits in it */
+    uint64_t guild_perm; /* nonzero: only users with these guild-level bits */
+    /* More intents: */
+    uint64_t need_all; /* bits a session must all have */
+    uint64_t lack;     /* bits a session must not have */
 } hub_fan_t;
 
 /* Encodes d once per wire form (and content variant) some allowed subscriber needs and
- * sends it. d is borrowed. */
+ * sends it. d is borrowed. A permission filter costs a cache lookup per subscriber
+ * (perm_cache_t: a few hash probes); the encoding stays once per form. */
 void hub__fanout(hub_t *h, const hub_fan_t *f, json_t *d);
 /* Sends one event to one session (an encoding of its own: rare events only). */
 void hub__send_one(hub_t *h, hearth_pid_t pid, unsigned form, hub_event_t ev, json_t *d);
@@ -243,5 +262,89 @@ int hub__job_run(store_job_fn fn, hub_job_t *j);
 
 /* The member object as events carry it inside messages (no user). */
 json_t *hub__member_partial(const hub_t *h, uint64_t user_id);
+/* The cached member object of user_id (borrowed), or NULL. */
+json_t *hub__member(const hub_t *h, uint64_t user_id);
+/* Fans a guild-level event out to the sessions with one of the need intents (0: all)
+ * and, when perm is not 0, whose user has the guild-level permission bits perm. */
+void hub__fan_guild(hub_t *h, hub_event_t ev, uint64_t need, uint64_t perm, json_t *d);
+/* GUILD_MEMBER_* "d": a copy of member with guild_id (new reference). */
+json_t *hub__member_event(hub_t *h, const json_t *member);
+
+/* ---- permissions (perms.c) ------------------------------------------------------------------ */
+
+/* The wall clock in Unix ms: timeouts are wall-clock times (ISO 8601 in the store). */
+int64_t hub__now_ms(void);
+
+/* Builds h->perms from what store_guild_load returned (roles, channels, members). A
+ * channel whose overwrites do not parse is kept hidden from all but the owner and
+ * administrators (an @everyone overwrite denying VIEW_CHANNEL) rather than shown to
+ * all. */
+void hub__perms_load(hub_t *h, const json_t *guild);
+
+/* user_id's permissions in channel_id (0: at guild level) now; 0 for a non-member. A
+ * private hub's recipients have every permission in their channel. */
+uint64_t hub__perms(hub_t *h, uint64_t user_id, uint64_t channel_id);
+
+/* The check every op starts with: actor is a member (recipient) and, with channel_id,
+ * can view that channel (else 403/50001); and has every bit of need there (channel_id
+ * 0: at guild level; else 403/50013). Returns true, or false with res filled. */
+bool hub__check(hub_t *h, uint64_t actor, uint64_t channel_id, uint64_t need, hub_result_t *res);
+
+/* The hierarchy: whether actor may act on member target / on role role_id (the owner
+ * on anyone but itself; else its highest role above theirs). */
+bool hub__above_member(hub_t *h, uint64_t actor, uint64_t target);
+bool hub__above_role(hub_t *h, uint64_t actor, uint64_t role_id);
+
+/* Feeding the cache with a change (objects as the store returns them). */
+void hub__perm_member(hub_t *h, const json_t *member);
+void hub__perm_channel(hub_t *h, const json_t *channel);
+
+/* ---- the audit log (audit.c) --------------------------------------------------------------- */
+
+/* Appends {"key", "old_value", "new_value"} to *changes (an array made on first use);
+ * old or new may be NULL (left out, as Discord does for a value that was not there). */
+void hub__change(json_t **changes, const char *key, json_t *old_value, json_t *new_value);
+/* The changes of the keys of args (but "reason" and ids named *_id) whose values differ
+ * between before and after, into *changes. */
+void hub__diff(json_t **changes, const json_t *args, const json_t *before, const json_t *after);
+/* Records an entry: actor did action_type to target (0: none) with changes and options
+ * (both taken, may be NULL), and args' "reason"; then sends it as
+ * GUILD_AUDIT_LOG_ENTRY_CREATE. A failure to record is not the op's: the op's own write
+ * is committed by then, so it is dropped (the entry is a record, not the action). */
+void hub__audit(hub_t *h, uint64_t actor, int action_type, uint64_t target, json_t *changes,
+                json_t *options, const json_t *args);
+
+/* ---- ops in other files ---------------------------------------------------------------------- */
+
+/* Each returns false if op is not one of its ops. */
+bool hub__op_message(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res);
+bool hub__op_channel(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res);
+bool hub__op_member(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res);
+bool hub__op_role(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res);
+bool hub__op_automod(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res);
+
+/* MESSAGE_CREATE/UPDATE of msg (ops_message.c): with guild_id and the author's member,
+ * to those who may view its channel, with content for the author and the mentioned. */
+void hub__fan_message(hub_t *h, hub_event_t ev, json_t *msg, uint64_t author);
+
+/* Member changes others make happen (ops_member.c): writes params (store_member_modify
+ * fields) for user_id, caches the member, sends GUILD_MEMBER_UPDATE. Returns 0 and the
+ * member (borrowed from the cache) in *out (may be NULL), or a STORE_E* code. */
+int hub__member_write(hub_t *h, uint64_t user_id, const json_t *params, json_t **out);
+
+/* Auto-moderation of a message (ops_automod.c). The hub loads its rules at start
+ * (hub__automod_load). hub__automod_check runs the rules on a message about to be
+ * written (author, channel, content, the mentions it has, edit or create), filling *v
+ * and *m. When a rule blocks it, the actions are carried out at once and it returns
+ * false with res holding 400/200000: the message must not be written. Else it returns
+ * true, and once the message is written the op calls hub__automod_after(h, v, m, its
+ * id), which carries out the actions (alerts, timeouts, events, audit entries) and
+ * clears *v; with no hit that costs nothing. content must outlive both calls. */
+void hub__automod_load(hub_t *h);
+bool hub__automod_check(hub_t *h, uint64_t author, uint64_t channel_id, const char *content,
+                        size_t mention_count, bool edit, automod_verdict_t *v,
+                        automod_message_t *m, hub_result_t *res);
+void hub__automod_after(hub_t *h, automod_verdict_t *v, const automod_message_t *m,
+                        uint64_t message_id);
 
 #endif /* HEARTH_APPS_HUB_INTERNAL_H */

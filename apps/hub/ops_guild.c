@@ -1,280 +1,48 @@
-/* Guild-level ops of a hub, and the op dispatcher: access checks, channels, the guild
- * itself, members and invites. Roles answer 501 until the permissions issue.
+/* Guild-level ops of a hub and the op dispatcher: access checks, the guild itself and
+ * invites. Channels are ops_channel.c's, members and bans ops_member.c's, roles
+ * ops_role.c's, auto-moderation ops_automod.c's, messages ops_message.c's.
  *
- * Access for now: members may check access, create invites, leave and change their own
- * nickname; the owner manages (channels, the guild, kicks, others' members, others'
- * invites) and alone may delete the guild. A private hub (DM, group DM) takes the
- * message ops, access checks, and channel modify (group DM name, icon) and delete
- * (closing a DM, leaving a group DM). */
+ * A private hub (DM, group DM) takes the message ops, access checks, and channel modify
+ * (group DM name, icon) and delete (closing a DM, leaving a group DM); the guild ops
+ * answer 400/50024 there. */
 #include "internal.h"
+
+#include "store/moderation.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-bool hub__op_message(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res);
-
-static bool is_owner(const hub_t *h, uint64_t actor)
-{
-    return h->kind == HUB_KIND_GUILD && actor == h->owner_id;
-}
-
-/* Fans a guild-level event out to the sessions with one of the need intents. */
-static void fan(hub_t *h, hub_event_t ev, uint64_t need, json_t *d)
-{
-    hub_fan_t f;
-
-    memset(&f, 0, sizeof(f));
-    f.ev = ev;
-    f.need = need;
-    hub__fanout(h, &f, d);
-}
-
-/* ---- access
- * ------------------------------------------------------------------------------------------ */
+/* ---- access ---------------------------------------------------------------------------------- */
 
 static void op_check(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
 {
-    uint64_t cid = 0;
+    uint64_t cid = 0, need = 0, perms;
+    char buf[PERM_STR_SIZE];
     int has = hub__arg_id(args, "channel_id", &cid);
+    json_t *v;
 
     if (has < 0 || (has == 1 && hub__channel(h, cid) == NULL)) {
         hub__errc(res, 404, 10003);
         return;
     }
-    if (h->kind == HUB_KIND_GUILD ? !hub__is_member(h, actor) : !hub__is_recipient(h, actor)) {
-        hub__errc(res, 403, 50001);
+    if (h->kind == HUB_KIND_PRIVATE)
+        cid = 0; /* its recipients see it all */
+    v = json_object_get(args, "need");
+    if (v != NULL && !json_is_null(v) && perm_parse_json(v, &need) < 0) {
+        hub__err(res, 400, 0, "400: Bad Request");
+        return;
+    }
+    if (json_is_true(json_object_get(args, "history")))
+        need |= PERM_READ_MESSAGE_HISTORY;
+    if (!hub__check(h, actor, cid, need, res))
+        return;
+    if (json_is_true(json_object_get(args, "permissions"))) {
+        perms = hub__perms(h, actor, cid);
+        hub__ok(res, 200, json_pack("{s:s}", "permissions", perm_format(perms, buf)));
         return;
     }
     hub__ok(res, 204, NULL);
-}
-
-/* ---- channels
- * -------------------------------------------------------------------------------------------- */
-
-static int64_t channel_create_job(store_t *s, void *arg)
-{
-    hub_job_t *j = arg;
-
-    return store_channel_create(s, j->a, j->params, &j->out);
-}
-
-static int64_t channel_modify_job(store_t *s, void *arg)
-{
-    hub_job_t *j = arg;
-
-    return store_channel_modify(s, j->a, j->params, &j->out);
-}
-
-static int64_t channel_delete_job(store_t *s, void *arg)
-{
-    hub_job_t *j = arg;
-    int rc;
-
-    rc = store_channel_delete(s, j->a, &j->out);
-    /* A category's children moved to no parent: the guild's list again. */
-    if (rc == 0 && j->b != 0)
-        store_channel_list(s, j->b, &j->out2);
-    return rc;
-}
-
-static int64_t group_leave_job(store_t *s, void *arg)
-{
-    hub_job_t *j = arg;
-
-    return store_group_dm_remove(s, j->a, j->b);
-}
-
-/* Field checks the store would only answer with a bare STORE_EINVAL. */
-static json_t *validate_channel(const json_t *args, bool create)
-{
-    json_t *errs = NULL, *v;
-    size_t n;
-
-    v = json_object_get(args, "name");
-    if (v == NULL && create) {
-        hub__form_error(&errs, "name", "BASE_TYPE_REQUIRED", "This field is required");
-    } else if (v != NULL) {
-        n = json_is_string(v) ? json_string_length(v) : 0;
-        if (!json_is_string(v))
-            hub__form_error(&errs, "name", "BASE_TYPE_STRING", "Must be a string.");
-        else if (n < 1 || n > 100)
-            hub__form_error(&errs, "name", "BASE_TYPE_BAD_LENGTH",
-                            "Must be between 1 and 100 in length.");
-    }
-    v = json_object_get(args, "type");
-    if (create && v != NULL && !json_is_null(v)) {
-        int64_t t = json_integer_value(v);
-        if (!json_is_integer(v) ||
-            (t != STORE_CHANNEL_TEXT && t != STORE_CHANNEL_VOICE && t != STORE_CHANNEL_CATEGORY))
-            hub__form_error(&errs, "type", "BASE_TYPE_CHOICES", "Value must be one of {0, 2, 4}.");
-    }
-    v = json_object_get(args, "topic");
-    if (v != NULL && !json_is_null(v) && (!json_is_string(v) || json_string_length(v) > 1024))
-        hub__form_error(&errs, "topic", "BASE_TYPE_MAX_LENGTH", "Must be 1024 or fewer in length.");
-    return errs;
-}
-
-static void op_channel_create(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
-{
-    json_t *errs, *d;
-    hub_job_t *j;
-    char key[21];
-    int rc;
-
-    if (!hub__is_member(h, actor)) {
-        hub__errc(res, 403, 50001);
-        return;
-    }
-    if (!is_owner(h, actor)) {
-        hub__errc(res, 403, 50013);
-        return;
-    }
-    if ((errs = validate_channel(args, true)) != NULL) {
-        hub__form_fail(res, errs);
-        return;
-    }
-    j = hub__job_new();
-    j->a = h->id;
-    j->params = args;
-    rc = hub__job_run(channel_create_job, j);
-    if (rc == STORE_ENOTFOUND) {
-        hub__form_error(&errs, "parent_id", "CHANNEL_PARENT_INVALID", "Unknown category");
-        hub__form_fail(res, errs);
-    } else if (rc < 0) {
-        hub__store_err(res, rc, 10004);
-    } else {
-        d = j->out;
-        json_object_set(h->channels, hub__key(hub__json_id(json_object_get(d, "id")), key), d);
-        hub__snap_invalidate(h, false);
-        fan(h, HUB_EV_CHANNEL_CREATE, HUB_INTENT_GUILDS, d);
-        hub__ok(res, 201, json_incref(d));
-    }
-    hub__job_free(j);
-}
-
-static void op_channel_modify(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
-{
-    json_t *errs, *d, *p;
-    hub_job_t *j;
-    uint64_t cid = 0;
-    char key[21];
-    int rc;
-
-    if (hub__arg_id(args, "channel_id", &cid) != 1 || hub__channel(h, cid) == NULL) {
-        hub__errc(res, 404, 10003);
-        return;
-    }
-    if (h->kind == HUB_KIND_GUILD ? !hub__is_member(h, actor) : !hub__is_recipient(h, actor)) {
-        hub__errc(res, 403, 50001);
-        return;
-    }
-    if (h->kind == HUB_KIND_PRIVATE &&
-        json_integer_value(json_object_get(h->channel, "type")) != STORE_CHANNEL_GROUP_DM) {
-        hub__errc(res, 400, 50024);
-        return;
-    }
-    if (h->kind == HUB_KIND_GUILD && !is_owner(h, actor)) {
-        hub__errc(res, 403, 50013);
-        return;
-    }
-    if ((errs = validate_channel(args, false)) != NULL) {
-        hub__form_fail(res, errs);
-        return;
-    }
-    p = json_copy(args);
-    json_object_del(p, "channel_id");
-    json_object_del(p, "type");
-    j = hub__job_new();
-    j->a = cid;
-    j->params = p;
-    rc = hub__job_run(channel_modify_job, j);
-    if (rc == STORE_ENOTFOUND) {
-        hub__form_error(&errs, "parent_id", "CHANNEL_PARENT_INVALID", "Unknown category");
-        hub__form_fail(res, errs);
-    } else if (rc < 0) {
-        hub__store_err(res, rc, 10003);
-    } else {
-        d = j->out;
-        if (h->kind == HUB_KIND_GUILD) {
-            json_object_set(h->channels, hub__key(cid, key), d);
-            hub__snap_invalidate(h, false);
-            fan(h, HUB_EV_CHANNEL_UPDATE, HUB_INTENT_GUILDS, d);
-        } else {
-            /* Keep the hub's own copy with every recipient (the store's answer left out
-             * none, as the viewer is 0). */
-            json_decref(h->channel);
-            h->channel = json_incref(d);
-            hub__snap_invalidate(h, false);
-            fan(h, HUB_EV_CHANNEL_UPDATE, 0, d);
-        }
-        hub__ok(res, 200, json_incref(d));
-    }
-    json_decref(p);
-    hub__job_free(j);
-}
-
-static void op_channel_delete(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
-{
-    json_t *d, *ch, *v;
-    hub_job_t *j;
-    uint64_t cid = 0;
-    hub_fan_t f;
-    char key[21];
-    size_t i;
-    int rc;
-
-    if (hub__arg_id(args, "channel_id", &cid) != 1 || (ch = hub__channel(h, cid)) == NULL) {
-        hub__errc(res, 404, 10003);
-        return;
-    }
-    if (h->kind == HUB_KIND_GUILD ? !hub__is_member(h, actor) : !hub__is_recipient(h, actor)) {
-        hub__errc(res, 403, 50001);
-        return;
-    }
-    if (h->kind == HUB_KIND_PRIVATE) {
-        /* Closing a DM deletes nothing; leaving a group DM removes the actor. Either way
-         * only the actor's sessions hear of it. */
-        if (json_integer_value(json_object_get(ch, "type")) == STORE_CHANNEL_GROUP_DM) {
-            j = hub__job_new();
-            j->a = cid;
-            j->b = actor;
-            rc = hub__job_run(group_leave_job, j);
-            hub__job_free(j);
-            if (rc < 0) {
-                hub__store_err(res, rc, 10003);
-                return;
-            }
-        }
-        memset(&f, 0, sizeof(f));
-        f.ev = HUB_EV_CHANNEL_DELETE;
-        f.only_user = actor;
-        hub__fanout(h, &f, ch);
-        hub__ok(res, 200, json_incref(ch));
-        return;
-    }
-    if (!is_owner(h, actor)) {
-        hub__errc(res, 403, 50013);
-        return;
-    }
-    j = hub__job_new();
-    j->a = cid;
-    j->b = json_integer_value(json_object_get(ch, "type")) == STORE_CHANNEL_CATEGORY ? h->id : 0;
-    rc = hub__job_run(channel_delete_job, j);
-    if (rc < 0) {
-        hub__store_err(res, rc, 10003);
-    } else {
-        d = j->out;
-        json_object_del(h->channels, hub__key(cid, key));
-        if (j->out2 != NULL) {
-            json_array_foreach(j->out2, i, v) json_object_set(
-                h->channels, hub__key(hub__json_id(json_object_get(v, "id")), key), v);
-        }
-        hub__snap_invalidate(h, false);
-        fan(h, HUB_EV_CHANNEL_DELETE, HUB_INTENT_GUILDS, d);
-        hub__ok(res, 200, json_incref(d));
-    }
-    hub__job_free(j);
 }
 
 /* ---- the guild
@@ -296,15 +64,14 @@ static int64_t guild_delete_job(store_t *s, void *arg)
 
 static void op_guild_modify(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
 {
-    json_t *errs = NULL, *v, *g;
+    json_t *errs = NULL, *v, *g, *p, *before, *changes = NULL;
     hub_job_t *j;
     int rc;
 
-    if (!hub__is_member(h, actor)) {
-        hub__errc(res, 403, 50001);
+    if (!hub__check(h, actor, 0, PERM_MANAGE_GUILD, res))
         return;
-    }
-    if (!is_owner(h, actor)) {
+    /* Ownership moves only by the owner's hand. */
+    if (json_object_get(args, "owner_id") != NULL && actor != h->owner_id) {
         hub__errc(res, 403, 50013);
         return;
     }
@@ -317,9 +84,12 @@ static void op_guild_modify(hub_t *h, uint64_t actor, json_t *args, hub_result_t
         hub__form_fail(res, errs);
         return;
     }
+    p = json_copy(args);
+    json_object_del(p, "reason");
+    before = json_incref(h->guild);
     j = hub__job_new();
     j->a = h->id;
-    j->params = args;
+    j->params = p;
     rc = hub__job_run(guild_modify_job, j);
     if (rc == STORE_ENOTFOUND && json_object_get(args, "owner_id") != NULL) {
         hub__form_error(&errs, "owner_id", "GUILD_OWNER_INVALID", "The new owner must be a member");
@@ -336,10 +106,15 @@ static void op_guild_modify(hub_t *h, uint64_t actor, json_t *args, hub_result_t
         json_decref(h->guild);
         h->guild = json_incref(g);
         h->owner_id = hub__json_id(json_object_get(g, "owner_id"));
+        perm_cache_set_owner(h->perms, h->owner_id);
         hub__snap_invalidate(h, false);
-        fan(h, HUB_EV_GUILD_UPDATE, HUB_INTENT_GUILDS, g);
+        hub__fan_guild(h, HUB_EV_GUILD_UPDATE, HUB_INTENT_GUILDS, 0, g);
+        hub__diff(&changes, p, before, g);
+        hub__audit(h, actor, STORE_AUDIT_GUILD_UPDATE, h->id, changes, NULL, args);
         hub__ok(res, 200, json_incref(g));
     }
+    json_decref(before);
+    json_decref(p);
     hub__job_free(j);
 }
 
@@ -350,11 +125,9 @@ static void op_guild_delete(hub_t *h, uint64_t actor, json_t *args, hub_result_t
     int rc;
 
     (void)args;
-    if (!hub__is_member(h, actor)) {
-        hub__errc(res, 403, 50001);
+    if (!hub__check(h, actor, 0, 0, res))
         return;
-    }
-    if (!is_owner(h, actor)) {
+    if (actor != h->owner_id) {
         hub__errc(res, 403, 50013);
         return;
     }
@@ -369,246 +142,13 @@ static void op_guild_delete(hub_t *h, uint64_t actor, json_t *args, hub_result_t
     /* Every session hears GUILD_DELETE (no "unavailable": it is gone for good), then
      * the hub stops: later requests find no guild. */
     d = json_pack("{s:o}", "id", hub__id_json(h->id));
-    fan(h, HUB_EV_GUILD_DELETE, 0, d);
+    hub__fan_guild(h, HUB_EV_GUILD_DELETE, 0, 0, d);
     json_decref(d);
     while (h->nsubs > 0)
         hub__sub_remove(h, h->nsubs - 1);
     h->gone = true;
     h->stop = true;
     hub__ok(res, 204, NULL);
-}
-
-/* ---- members
- * ------------------------------------------------------------------------------------------- */
-
-static int64_t member_add_job(store_t *s, void *arg)
-{
-    hub_job_t *j = arg;
-    int rc, got;
-
-    if (j->str != NULL) {
-        rc = store_invite_use(s, j->str, j->b, &j->out2);
-        if (rc < 0)
-            return rc;
-        got = store_member_get(s, j->a, j->b, &j->out);
-        return got < 0 ? got : rc;
-    }
-    return store_member_add(s, j->a, j->b, &j->out);
-}
-
-static int64_t member_remove_job(store_t *s, void *arg)
-{
-    hub_job_t *j = arg;
-
-    return store_member_remove(s, j->a, j->b);
-}
-
-static int64_t member_modify_job(store_t *s, void *arg)
-{
-    hub_job_t *j = arg;
-
-    return store_member_modify(s, j->a, j->b, j->params, &j->out);
-}
-
-/* GUILD_MEMBER_* "d": the member with guild_id. */
-static json_t *member_event(hub_t *h, json_t *member)
-{
-    json_t *d = json_copy(member);
-
-    json_object_set_new(d, "guild_id", hub__id_json(h->id));
-    return d;
-}
-
-static void op_member_add(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
-{
-    const char *code = json_string_value(json_object_get(args, "code"));
-    hearth_pid_t dir;
-    hub_dir_notify_t nt;
-    hub_joined_t jn;
-    hearth_msg_t *m;
-    json_t *d;
-    hub_job_t *j;
-    uint64_t uid = 0;
-    char key[21];
-    bool fresh;
-    int rc;
-
-    if (hub__arg_id(args, "user_id", &uid) != 1) {
-        hub__errc(res, 404, 10013);
-        return;
-    }
-    /* The one joining (REST checked the invite, or passes it as "code"), or the
-     * owner adding someone (a bot it authorizes). */
-    if (uid != actor && !is_owner(h, actor)) {
-        hub__errc(res, 403, 50013);
-        return;
-    }
-    j = hub__job_new();
-    j->a = h->id;
-    j->b = uid;
-    j->str = code;
-    rc = hub__job_run(member_add_job, j);
-    if (rc == STORE_ENOTFOUND && code != NULL) {
-        hub__errc(res, 404, 10006);
-        goto out;
-    }
-    if (rc < 0) {
-        hub__store_err(res, rc, 10013);
-        goto out;
-    }
-    /* New to this hub, even if the store had it already (an invite REST accepted
-     * itself): cache it and tell everyone. */
-    fresh = !hub__is_member(h, uid) && j->out != NULL;
-    if (fresh) {
-        json_object_set(h->members, hub__key(uid, key), j->out);
-        hub__snap_invalidate(h, false);
-        d = member_event(h, j->out);
-        fan(h, HUB_EV_GUILD_MEMBER_ADD, HUB_INTENT_GUILD_MEMBERS, d);
-        json_decref(d);
-    }
-    /* The member's live sessions that are not subscribed yet subscribe and get
-     * GUILD_CREATE (a new member; or the owner of a guild REST just created, which
-     * then calls MEMBER_ADD for it: see hub.h). */
-    dir = hearth_whereis(HUB_DIRECTORY_NAME);
-    if (dir != HEARTH_PID_NONE && !u64map_get(&h->user_subs, uid, NULL)) {
-        nt.user_id = uid;
-        nt.tag = HUB_TAG_JOINED;
-        jn.guild_id = h->id;
-        jn.hub = hearth_self();
-        m = hearth_msg_new(HUB_TAG_DIR_NOTIFY, sizeof(nt) + sizeof(jn));
-        memcpy(m->data, &nt, sizeof(nt));
-        memcpy((char *)m->data + sizeof(nt), &jn, sizeof(jn));
-        hearth_server_cast(dir, m);
-    }
-    if (code != NULL) {
-        hub__ok(res, 200, j->out2);
-        j->out2 = NULL;
-    } else if (fresh) {
-        hub__ok(res, 201, j->out);
-        j->out = NULL;
-    } else {
-        hub__ok(res, 204, NULL);
-    }
-out:
-    hub__job_free(j);
-}
-
-static void op_member_remove(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
-{
-    json_t *d, *member;
-    hub_job_t *j;
-    uint64_t uid = 0;
-    char key[21];
-    int rc;
-
-    if (hub__arg_id(args, "user_id", &uid) != 1) {
-        hub__errc(res, 404, 10013);
-        return;
-    }
-    if (!hub__is_member(h, actor)) {
-        hub__errc(res, 403, 50001);
-        return;
-    }
-    if (uid == h->owner_id) {
-        /* The owner cannot leave (transfer or delete instead), nor be kicked. */
-        if (uid == actor)
-            hub__errc(res, 400, 50055);
-        else
-            hub__errc(res, 403, 50013);
-        return;
-    }
-    if (uid != actor && !is_owner(h, actor)) {
-        hub__errc(res, 403, 50013);
-        return;
-    }
-    member = json_object_get(h->members, hub__key(uid, key));
-    if (member == NULL) {
-        hub__errc(res, 404, 10007);
-        return;
-    }
-    j = hub__job_new();
-    j->a = h->id;
-    j->b = uid;
-    rc = hub__job_run(member_remove_job, j);
-    hub__job_free(j);
-    if (rc < 0) {
-        hub__store_err(res, rc, 10007);
-        return;
-    }
-    d = json_pack("{s:o, s:O}", "guild_id", hub__id_json(h->id), "user",
-                  json_object_get(member, "user"));
-    json_object_del(h->members, key);
-    hub__snap_invalidate(h, false);
-    /* Its own sessions get GUILD_DELETE and are dropped; the others hear of it. */
-    hub__unsubscribe_user(h, uid, true);
-    hub__presence_gone(h, uid);
-    fan(h, HUB_EV_GUILD_MEMBER_REMOVE, HUB_INTENT_GUILD_MEMBERS, d);
-    json_decref(d);
-    hub__ok(res, 204, NULL);
-}
-
-static void op_member_modify(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
-{
-    json_t *p, *d, *errs = NULL, *v;
-    const char *k;
-    hub_job_t *j;
-    uint64_t uid = 0;
-    char key[21];
-    int rc;
-
-    if (hub__arg_id(args, "user_id", &uid) != 1) {
-        hub__errc(res, 404, 10013);
-        return;
-    }
-    if (!hub__is_member(h, actor)) {
-        hub__errc(res, 403, 50001);
-        return;
-    }
-    if (!hub__is_member(h, uid)) {
-        hub__errc(res, 404, 10007);
-        return;
-    }
-    p = json_copy(args);
-    json_object_del(p, "user_id");
-    /* Without the owner's rights a member may change only its own nickname. */
-    if (!is_owner(h, actor)) {
-        json_object_foreach(p, k, v)
-        {
-            if (uid != actor || strcmp(k, "nick") != 0) {
-                json_decref(p);
-                hub__errc(res, 403, 50013);
-                return;
-            }
-        }
-    }
-    v = json_object_get(p, "nick");
-    if (v != NULL && !json_is_null(v) && (!json_is_string(v) || json_string_length(v) > 32))
-        hub__form_error(&errs, "nick", "BASE_TYPE_MAX_LENGTH", "Must be 32 or fewer in length.");
-    if (errs != NULL) {
-        json_decref(p);
-        hub__form_fail(res, errs);
-        return;
-    }
-    j = hub__job_new();
-    j->a = h->id;
-    j->b = uid;
-    j->params = p;
-    rc = hub__job_run(member_modify_job, j);
-    if (rc == STORE_ENOTFOUND && json_object_get(p, "roles") != NULL) {
-        hub__form_error(&errs, "roles", "GUILD_MEMBER_ROLE_INVALID", "Unknown role");
-        hub__form_fail(res, errs);
-    } else if (rc < 0) {
-        hub__store_err(res, rc, 10007);
-    } else {
-        json_object_set(h->members, hub__key(uid, key), j->out);
-        hub__snap_invalidate(h, true);
-        d = member_event(h, j->out);
-        fan(h, HUB_EV_GUILD_MEMBER_UPDATE, HUB_INTENT_GUILD_MEMBERS, d);
-        json_decref(d);
-        hub__ok(res, 200, json_incref(j->out));
-    }
-    json_decref(p);
-    hub__job_free(j);
 }
 
 /* ---- invites
@@ -661,6 +201,20 @@ static json_t *invite_event(hub_t *h, json_t *inv, bool create)
     return d;
 }
 
+/* INVITE_CREATE/DELETE reach those who may manage the invite's channel, as on
+ * Discord. */
+static void fan_invite(hub_t *h, hub_event_t ev, uint64_t channel_id, json_t *d)
+{
+    hub_fan_t f;
+
+    memset(&f, 0, sizeof(f));
+    f.ev = ev;
+    f.need = HUB_INTENT_GUILD_INVITES;
+    f.channel_id = channel_id;
+    f.chan_perm = PERM_MANAGE_CHANNELS;
+    hub__fanout(h, &f, d);
+}
+
 static void op_invite_create(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
 {
     store_invite_new_t p;
@@ -673,10 +227,8 @@ static void op_invite_create(hub_t *h, uint64_t actor, json_t *args, hub_result_
         hub__errc(res, 404, 10003);
         return;
     }
-    if (!hub__is_member(h, actor)) {
-        hub__errc(res, 403, 50001);
+    if (!hub__check(h, actor, cid, PERM_CREATE_INSTANT_INVITE, res))
         return;
-    }
     memset(&p, 0, sizeof(p));
     p.channel_id = cid;
     p.inviter_id = actor;
@@ -713,7 +265,7 @@ static void op_invite_create(hub_t *h, uint64_t actor, json_t *args, hub_result_
         hub__store_err(res, rc, 10003);
     } else {
         d = invite_event(h, j->out, true);
-        fan(h, HUB_EV_INVITE_CREATE, HUB_INTENT_GUILD_INVITES, d);
+        fan_invite(h, HUB_EV_INVITE_CREATE, cid, d);
         json_decref(d);
         hub__ok(res, 200, j->out);
         j->out = NULL;
@@ -726,13 +278,11 @@ static void op_invite_delete(hub_t *h, uint64_t actor, json_t *args, hub_result_
     const char *code = json_string_value(json_object_get(args, "code"));
     json_t *d, *inv;
     hub_job_t *j;
-    uint64_t inviter;
+    uint64_t inviter, cid;
     int rc;
 
-    if (!hub__is_member(h, actor)) {
-        hub__errc(res, 403, 50001);
+    if (!hub__check(h, actor, 0, 0, res))
         return;
-    }
     if (code == NULL) {
         hub__errc(res, 404, 10006);
         return;
@@ -749,7 +299,9 @@ static void op_invite_delete(hub_t *h, uint64_t actor, json_t *args, hub_result_
         goto out;
     }
     inviter = hub__json_id(json_object_get(json_object_get(inv, "inviter"), "id"));
-    if (inviter != actor && !is_owner(h, actor)) {
+    cid = hub__json_id(json_object_get(inv, "channel_id"));
+    if (inviter != actor && !(hub__perms(h, actor, 0) & PERM_MANAGE_GUILD) &&
+        !(hub__perms(h, actor, cid) & PERM_MANAGE_CHANNELS)) {
         hub__errc(res, 403, 50013);
         goto out;
     }
@@ -759,7 +311,7 @@ static void op_invite_delete(hub_t *h, uint64_t actor, json_t *args, hub_result_
         goto out;
     }
     d = invite_event(h, j->out, false);
-    fan(h, HUB_EV_INVITE_DELETE, HUB_INTENT_GUILD_INVITES, d);
+    fan_invite(h, HUB_EV_INVITE_DELETE, cid, d);
     json_decref(d);
     hub__ok(res, 200, j->out);
     j->out = NULL;
@@ -767,8 +319,7 @@ out:
     hub__job_free(j);
 }
 
-/* ---- dispatch
- * ------------------------------------------------------------------------------------------ */
+/* ---- dispatch ------------------------------------------------------------------------------- */
 
 void hub__op(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res)
 {
@@ -776,57 +327,26 @@ void hub__op(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *
         op_check(h, actor, args, res);
         return;
     }
-    if (hub__op_message(h, op, actor, args, res))
+    if (hub__op_message(h, op, actor, args, res) || hub__op_channel(h, op, actor, args, res) ||
+        hub__op_member(h, op, actor, args, res) || hub__op_role(h, op, actor, args, res) ||
+        hub__op_automod(h, op, actor, args, res))
         return;
     if (h->kind == HUB_KIND_PRIVATE) {
-        switch (op) {
-        case HUB_OP_CHANNEL_MODIFY:
-            op_channel_modify(h, actor, args, res);
-            return;
-        case HUB_OP_CHANNEL_DELETE:
-            op_channel_delete(h, actor, args, res);
-            return;
-        default:
-            hub__errc(res, 400, 50024); /* a guild op on a private channel */
-            return;
-        }
+        hub__errc(res, 400, 50024); /* a guild op on a private channel */
+        return;
     }
     switch (op) {
-    case HUB_OP_CHANNEL_CREATE:
-        op_channel_create(h, actor, args, res);
-        break;
-    case HUB_OP_CHANNEL_MODIFY:
-        op_channel_modify(h, actor, args, res);
-        break;
-    case HUB_OP_CHANNEL_DELETE:
-        op_channel_delete(h, actor, args, res);
-        break;
     case HUB_OP_GUILD_MODIFY:
         op_guild_modify(h, actor, args, res);
         break;
     case HUB_OP_GUILD_DELETE:
         op_guild_delete(h, actor, args, res);
         break;
-    case HUB_OP_MEMBER_ADD:
-        op_member_add(h, actor, args, res);
-        break;
-    case HUB_OP_MEMBER_REMOVE:
-        op_member_remove(h, actor, args, res);
-        break;
-    case HUB_OP_MEMBER_MODIFY:
-        op_member_modify(h, actor, args, res);
-        break;
     case HUB_OP_INVITE_CREATE:
         op_invite_create(h, actor, args, res);
         break;
     case HUB_OP_INVITE_DELETE:
         op_invite_delete(h, actor, args, res);
-        break;
-    case HUB_OP_ROLE_CREATE:
-    case HUB_OP_ROLE_MODIFY:
-    case HUB_OP_ROLE_DELETE:
-    case HUB_OP_ROLE_POSITIONS:
-        hub__err(res, 501, 0, "501: Not Implemented");
         break;
     default:
         hub__err(res, 400, 0, "400: Bad Request");

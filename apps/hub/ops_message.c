@@ -1,13 +1,18 @@
 /* Message ops of a hub: create (with mentions parsed from the content as Discord
  * does, allowed_mentions, replies and nonces), edit, delete, bulk delete; reactions;
- * typing. Each op checks access against the hub's cached state, writes through the
- * store (waiting for the commit), then fans its event out and fills the result.
+ * typing. Each op checks the actor's permissions in the channel (perms.c), runs the
+ * guild's auto-moderation on new content (ops_automod.c), writes through the store
+ * (waiting for the commit), then fans its event out to those who may view the channel
+ * and fills the result.
  *
- * Access for now (the permissions issue refines it in the same places): a member of
- * the guild (or a recipient of the private channel) may read, write messages, react,
- * type and delete or edit their own messages; the guild owner may also delete others'
- * messages, bulk delete, and remove others' reactions. */
+ * Permissions (hub.h has the list): VIEW_CHANNEL for everything; SEND_MESSAGES to
+ * create and type; READ_MESSAGE_HISTORY to reply and react; ADD_REACTIONS for an emoji
+ * not on the message yet; MANAGE_MESSAGES for others' messages and reactions;
+ * MENTION_EVERYONE for @everyone, @here and roles that are not mentionable. A private
+ * channel's recipients may do all of it but bulk delete. */
 #include "internal.h"
+
+#include "store/moderation.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -137,8 +142,9 @@ static void apply_allowed(mentions_t *m, const json_t *am)
 }
 
 /* Keeps the users who can see the channel (members, recipients) and the guild's
- * roles. */
-static void filter_mentions(hub_t *h, mentions_t *m)
+ * roles the author may mention (mentionable ones, or any with MENTION_EVERYONE, which
+ * @everyone and @here need too; perms: the author's in the channel). */
+static void filter_mentions(hub_t *h, mentions_t *m, uint64_t perms)
 {
     ids_t keep;
     json_t *roles, *r;
@@ -155,10 +161,13 @@ static void filter_mentions(hub_t *h, mentions_t *m)
     for (i = 0; i < m->roles.n; i++)
         json_array_foreach(roles, k, r)
         {
-            if (hub__json_id(json_object_get(r, "id")) == m->roles.v[i] && m->roles.v[i] != h->id)
+            if (hub__json_id(json_object_get(r, "id")) == m->roles.v[i] && m->roles.v[i] != h->id &&
+                ((perms & PERM_MENTION_EVERYONE) || json_is_true(json_object_get(r, "mentionable"))))
                 ids_add(&keep, m->roles.v[i]);
         }
     m->roles = keep;
+    if (!(perms & PERM_MENTION_EVERYONE))
+        m->everyone = false; /* @everyone and @here then do not ping */
     if (h->kind != HUB_KIND_GUILD)
         m->everyone = false, m->roles.n = 0;
 }
@@ -194,9 +203,10 @@ static void validate_allowed(json_t **errs, const json_t *am)
 /* ---- common checks
  * ------------------------------------------------------------------------------------ */
 
-/* The request's channel, which the actor must be able to see: the channel (borrowed),
- * or NULL with res filled. */
-static json_t *access_channel(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
+/* The request's channel, which the actor must be able to see and where it must have
+ * need: the channel (borrowed), or NULL with res filled. */
+static json_t *access_channel(hub_t *h, uint64_t actor, json_t *args, uint64_t need,
+                              hub_result_t *res)
 {
     uint64_t cid = 0;
     json_t *ch;
@@ -205,11 +215,16 @@ static json_t *access_channel(hub_t *h, uint64_t actor, json_t *args, hub_result
         hub__errc(res, 404, 10003);
         return NULL;
     }
-    if (h->kind == HUB_KIND_GUILD ? !hub__is_member(h, actor) : !hub__is_recipient(h, actor)) {
-        hub__errc(res, 403, 50001);
+    if (!hub__check(h, actor, h->kind == HUB_KIND_GUILD ? cid : 0, need, res))
         return NULL;
-    }
     return ch;
+}
+
+/* A guild channel's id, for the fan-out's view check (0 in a private hub: its
+ * recipients see it all). */
+static uint64_t view_of(const hub_t *h, uint64_t channel_id)
+{
+    return h->kind == HUB_KIND_GUILD ? channel_id : 0;
 }
 
 /* A channel that takes messages: text, voice (its text chat), DMs. */
@@ -233,10 +248,6 @@ static void add_guild_id(hub_t *h, json_t *d)
         json_object_set_new(d, "guild_id", hub__id_json(h->id));
 }
 
-static bool is_manager(const hub_t *h, uint64_t actor)
-{
-    return h->kind == HUB_KIND_GUILD && actor == h->owner_id;
-}
 
 /* Characters (code points) of UTF-8 text. */
 static size_t utf8_chars(const char *s)
@@ -248,9 +259,7 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-/* MESSAGE_CREATE/UPDATE: the message with guild_id and the author's member, fanned out
- * with content for the author and the mentioned. */
-static void fan_message(hub_t *h, hub_event_t ev, json_t *msg, uint64_t author)
+void hub__fan_message(hub_t *h, hub_event_t ev, json_t *msg, uint64_t author)
 {
     uint64_t ex[MAX_MENTIONS + 1];
     json_t *d, *u, *member;
@@ -274,17 +283,21 @@ static void fan_message(hub_t *h, hub_event_t ev, json_t *msg, uint64_t author)
     f.message = true;
     f.exempt = ex;
     f.nexempt = n;
+    f.channel_id = view_of(h, hub__json_id(json_object_get(msg, "channel_id")));
     hub__fanout(h, &f, d);
     json_decref(d);
 }
 
-static void fan_simple(hub_t *h, hub_event_t ev, uint64_t guild_bit, uint64_t dm_bit, json_t *d)
+/* A channel's event, to those who may view channel_id. */
+static void fan_simple(hub_t *h, hub_event_t ev, uint64_t guild_bit, uint64_t dm_bit,
+                       uint64_t channel_id, json_t *d)
 {
     hub_fan_t f;
 
     memset(&f, 0, sizeof(f));
     f.ev = ev;
     f.need = intent_for(h, guild_bit, dm_bit);
+    f.channel_id = view_of(h, channel_id);
     hub__fanout(h, &f, d);
 }
 
@@ -391,12 +404,14 @@ static void op_create(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
 {
     create_job_t *j;
     json_t *ch, *errs, *embeds = NULL, *am;
-    uint64_t ref_id = 0, reply_author = 0;
+    uint64_t ref_id = 0, reply_author = 0, perms;
     bool ref_required = true;
+    automod_verdict_t v;
+    automod_message_t amm;
     hub_job_t *aj;
     int rc;
 
-    if ((ch = access_channel(h, actor, args, res)) == NULL)
+    if ((ch = access_channel(h, actor, args, PERM_SEND_MESSAGES, res)) == NULL)
         return;
     if (!takes_messages(ch)) {
         hub__errc(res, 400, 50024);
@@ -407,6 +422,7 @@ static void op_create(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
         abort();
     j->m.channel_id = hub__json_id(json_object_get(ch, "id"));
     j->m.author_id = actor;
+    perms = hub__perms(h, actor, view_of(h, j->m.channel_id));
     errs = validate_create(args, &j->m, &embeds, &ref_id, &ref_required, j->nonce);
     if (errs != NULL) {
         hub__form_fail(res, errs);
@@ -415,6 +431,12 @@ static void op_create(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
     if ((j->m.content == NULL || j->m.content[0] == '\0') && j->m.embeds == NULL &&
         j->m.components == NULL) {
         hub__errc(res, 400, 50006);
+        goto out;
+    }
+    if (!(perms & PERM_SEND_TTS_MESSAGES))
+        j->m.tts = false; /* as Discord: sent, but not spoken */
+    if (ref_id != 0 && !(perms & PERM_READ_MESSAGE_HISTORY)) {
+        hub__errc(res, 403, 160002);
         goto out;
     }
     if (ref_id != 0) {
@@ -441,12 +463,16 @@ static void op_create(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
         }
     }
     parse_mentions(j->m.content ? j->m.content : "", &j->men);
+    /* Auto-moderation counts the mentions written, whatever allowed_mentions says. */
+    if (!hub__automod_check(h, actor, j->m.channel_id, j->m.content,
+                            j->men.users.n + j->men.roles.n, false, &v, &amm, res))
+        goto out;
     am = json_object_get(args, "allowed_mentions");
     apply_allowed(&j->men, am);
     if (reply_author != 0 && reply_author != actor &&
         !json_is_false(json_object_get(am, "replied_user")))
         ids_add(&j->men.users, reply_author); /* a reply pings its author unless told not to */
-    filter_mentions(h, &j->men);
+    filter_mentions(h, &j->men, perms);
     j->m.mentions = j->men.users.v;
     j->m.nmentions = j->men.users.n;
     j->m.mention_roles = j->men.roles.v;
@@ -455,6 +481,7 @@ static void op_create(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
 
     rc = store_call(create_job, j);
     if (rc == STORE_ENOTFOUND && j->m.reply_to != 0) {
+        automod_verdict_clear(&v);
         errs = NULL;
         hub__form_error(&errs, "message_reference", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
                         "Unknown message");
@@ -462,6 +489,7 @@ static void op_create(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
         goto out;
     }
     if (rc < 0) {
+        automod_verdict_clear(&v);
         hub__store_err(res, rc, 10003);
         goto out;
     }
@@ -472,7 +500,13 @@ static void op_create(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
             json_object_set(c, "last_message_id", json_object_get(j->out, "id"));
     }
     if (rc == 0)
-        fan_message(h, HUB_EV_MESSAGE_CREATE, j->out, actor);
+        hub__fan_message(h, HUB_EV_MESSAGE_CREATE, j->out, actor);
+    /* The alerts, timeouts and events of rules that fired but did not block (none for
+     * a nonce seen before: nothing new was posted). */
+    if (rc == 0)
+        hub__automod_after(h, &v, &amm, hub__json_id(json_object_get(j->out, "id")));
+    else
+        automod_verdict_clear(&v);
     /* STORE_UNCHANGED: a nonce seen before: the earlier message, no new event. */
     hub__ok(res, 200, j->out);
     j->out = NULL;
@@ -510,10 +544,13 @@ static void op_edit(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
 {
     edit_job_t *j;
     json_t *ch, *errs = NULL, *v, *embeds, *clear = NULL;
+    automod_verdict_t verdict;
+    automod_message_t amm;
     const char *content;
+    bool checked = false;
     int rc;
 
-    if ((ch = access_channel(h, actor, args, res)) == NULL)
+    if ((ch = access_channel(h, actor, args, 0, res)) == NULL)
         return;
     j = calloc(1, sizeof(*j));
     if (j == NULL)
@@ -578,8 +615,12 @@ static void op_edit(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
     }
     if (j->e.content != NULL) {
         parse_mentions(j->e.content, &j->men);
+        if (!hub__automod_check(h, actor, j->channel_id, j->e.content,
+                                j->men.users.n + j->men.roles.n, true, &verdict, &amm, res))
+            goto out;
+        checked = true;
         apply_allowed(&j->men, json_object_get(args, "allowed_mentions"));
-        filter_mentions(h, &j->men);
+        filter_mentions(h, &j->men, hub__perms(h, actor, view_of(h, j->channel_id)));
         j->e.mentions = j->men.users.v;
         j->e.nmentions = j->men.users.n;
         j->e.mention_roles = j->men.roles.v;
@@ -592,10 +633,16 @@ static void op_edit(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
         hub__store_err(res, rc, 10008);
         goto out;
     }
-    fan_message(h, HUB_EV_MESSAGE_UPDATE, j->out, actor);
+    hub__fan_message(h, HUB_EV_MESSAGE_UPDATE, j->out, actor);
+    if (checked) {
+        hub__automod_after(h, &verdict, &amm, j->message_id);
+        checked = false;
+    }
     hub__ok(res, 200, j->out);
     j->out = NULL;
 out:
+    if (checked)
+        automod_verdict_clear(&verdict);
     json_decref(clear);
     json_decref(j->before);
     json_decref(j->out);
@@ -614,9 +661,10 @@ static void op_delete(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
     json_t *ch, *d;
     hub_job_t *j;
     uint64_t mid = 0;
+    bool other;
     int rc;
 
-    if ((ch = access_channel(h, actor, args, res)) == NULL)
+    if ((ch = access_channel(h, actor, args, 0, res)) == NULL)
         return;
     if (hub__arg_id(args, "message_id", &mid) != 1) {
         hub__errc(res, 404, 10008);
@@ -626,7 +674,10 @@ static void op_delete(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
     j->a = hub__json_id(json_object_get(ch, "id"));
     j->b = mid;
     rc = hub__job_run(author_job, j);
-    if (rc == 0 && j->c != actor && !is_manager(h, actor)) {
+    other = rc == 0 && j->c != actor;
+    /* Others' messages: MANAGE_MESSAGES (never in a private channel). */
+    if (other && (h->kind != HUB_KIND_GUILD ||
+                  !(hub__perms(h, actor, j->a) & PERM_MANAGE_MESSAGES))) {
         hub__errc(res, 403, 50013);
         goto out;
     }
@@ -638,8 +689,12 @@ static void op_delete(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
     }
     d = json_pack("{s:o, s:o}", "id", hub__id_json(mid), "channel_id", hub__id_json(j->a));
     add_guild_id(h, d);
-    fan_simple(h, HUB_EV_MESSAGE_DELETE, HUB_INTENT_GUILD_MESSAGES, HUB_INTENT_DIRECT_MESSAGES, d);
+    fan_simple(h, HUB_EV_MESSAGE_DELETE, HUB_INTENT_GUILD_MESSAGES, HUB_INTENT_DIRECT_MESSAGES,
+               j->a, d);
     json_decref(d);
+    if (other)
+        hub__audit(h, actor, STORE_AUDIT_MESSAGE_DELETE, j->c, NULL,
+                   json_pack("{s:o, s:s}", "channel_id", hub__id_json(j->a), "count", "1"), args);
     hub__ok(res, 204, NULL);
 out:
     hub__job_free(j);
@@ -681,20 +736,17 @@ fail:
 static void op_bulk_delete(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
 {
     json_t *ch, *list, *v, *d, *ids, *errs = NULL;
+    char count[24];
     bulk_job_t *j;
     size_t i, k;
     int rc;
 
-    if ((ch = access_channel(h, actor, args, res)) == NULL)
-        return;
     if (h->kind != HUB_KIND_GUILD) {
         hub__errc(res, 400, 50024);
         return;
     }
-    if (!is_manager(h, actor)) {
-        hub__errc(res, 403, 50013);
+    if ((ch = access_channel(h, actor, args, PERM_MANAGE_MESSAGES, res)) == NULL)
         return;
-    }
     list = json_object_get(args, "messages");
     if (!json_is_array(list)) {
         hub__form_error(&errs, "messages", "BASE_TYPE_REQUIRED", "This field is required");
@@ -738,8 +790,11 @@ static void op_bulk_delete(hub_t *h, uint64_t actor, json_t *args, hub_result_t 
         d = json_pack("{s:o, s:o}", "ids", ids, "channel_id", hub__id_json(j->channel_id));
         add_guild_id(h, d);
         fan_simple(h, HUB_EV_MESSAGE_DELETE_BULK, HUB_INTENT_GUILD_MESSAGES,
-                   HUB_INTENT_DIRECT_MESSAGES, d);
+                   HUB_INTENT_DIRECT_MESSAGES, j->channel_id, d);
         json_decref(d);
+        snprintf(count, sizeof(count), "%zu", j->n);
+        hub__audit(h, actor, STORE_AUDIT_MESSAGE_BULK_DELETE, j->channel_id, NULL,
+                   json_pack("{s:s}", "count", count), args);
     }
     hub__ok(res, 204, NULL);
 out:
@@ -753,9 +808,24 @@ typedef struct react_job {
     hub_op_t op;
     uint64_t channel_id, message_id, user_id, author;
     store_emoji_t e;
-    bool all; /* remove all (no emoji) */
+    bool all;          /* remove all (no emoji) */
+    bool existing;     /* add: only an emoji on the message already (no ADD_REACTIONS) */
     char name[128];
 } react_job_t;
+
+/* Whether the message has a reaction with e already. */
+static bool reacted(store_t *s, const react_job_t *j)
+{
+    store_page_t pg = {0};
+    json_t *users = NULL;
+    bool any;
+
+    pg.limit = 1;
+    any = store_reaction_users(s, j->channel_id, j->message_id, &j->e, &pg, &users) == 0 &&
+          json_array_size(users) > 0;
+    json_decref(users);
+    return any;
+}
 
 static int64_t react_job(store_t *s, void *arg)
 {
@@ -767,6 +837,8 @@ static int64_t react_job(store_t *s, void *arg)
         return rc;
     switch (j->op) {
     case HUB_OP_REACTION_ADD:
+        if (j->existing && !reacted(s, j))
+            return STORE_EPERM;
         return store_reaction_put(s, j->channel_id, j->message_id, j->user_id, &j->e);
     case HUB_OP_REACTION_REMOVE_OWN:
     case HUB_OP_REACTION_REMOVE_USER:
@@ -793,10 +865,12 @@ static void op_reaction(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub
     react_job_t *j;
     json_t *ch, *d, *member;
     const char *emoji;
+    const perm_member_t *pm;
     hub_event_t ev;
+    uint64_t perms;
     int rc;
 
-    if ((ch = access_channel(h, actor, args, res)) == NULL)
+    if ((ch = access_channel(h, actor, args, 0, res)) == NULL)
         return;
     j = calloc(1, sizeof(*j));
     if (j == NULL)
@@ -804,6 +878,7 @@ static void op_reaction(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub
     j->op = op;
     j->channel_id = hub__json_id(json_object_get(ch, "id"));
     j->user_id = actor;
+    perms = hub__perms(h, actor, view_of(h, j->channel_id));
     if (hub__arg_id(args, "message_id", &j->message_id) != 1) {
         hub__errc(res, 404, 10008);
         goto out;
@@ -814,10 +889,21 @@ static void op_reaction(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub
     }
     if ((op == HUB_OP_REACTION_REMOVE_USER && j->user_id != actor) ||
         op == HUB_OP_REACTION_REMOVE_ALL || op == HUB_OP_REACTION_REMOVE_EMOJI) {
-        if (!is_manager(h, actor)) {
+        if (h->kind != HUB_KIND_GUILD || !(perms & PERM_MANAGE_MESSAGES)) {
             hub__errc(res, 403, 50013);
             goto out;
         }
+    }
+    if (op == HUB_OP_REACTION_ADD && h->kind == HUB_KIND_GUILD) {
+        /* A timed-out member keeps READ_MESSAGE_HISTORY but may not react at all. */
+        pm = perm_cache_member(h->perms, actor);
+        if (!(perms & PERM_READ_MESSAGE_HISTORY) ||
+            (pm != NULL && actor != h->owner_id && !(perms & PERM_ADMINISTRATOR) &&
+             perm_timed_out(pm, hub__now_ms()))) {
+            hub__errc(res, 403, 50013);
+            goto out;
+        }
+        j->existing = !(perms & PERM_ADD_REACTIONS);
     }
     j->all = op == HUB_OP_REACTION_REMOVE_ALL;
     if (!j->all) {
@@ -830,6 +916,10 @@ static void op_reaction(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub
     rc = store_call(react_job, j);
     if (rc == STORE_EINVAL) {
         hub__errc(res, 400, 10014);
+        goto out;
+    }
+    if (rc == STORE_EPERM) {
+        hub__errc(res, 403, 50013); /* a new emoji without ADD_REACTIONS */
         goto out;
     }
     if (rc < 0) {
@@ -873,7 +963,7 @@ static void op_reaction(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub
             break;
         }
         fan_simple(h, ev, HUB_INTENT_GUILD_MESSAGE_REACTIONS, HUB_INTENT_DIRECT_MESSAGE_REACTIONS,
-                   d);
+                   j->channel_id, d);
         json_decref(d);
     }
     hub__ok(res, 204, NULL);
@@ -889,7 +979,7 @@ static void op_typing(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
 {
     json_t *ch, *d, *member;
 
-    if ((ch = access_channel(h, actor, args, res)) == NULL)
+    if ((ch = access_channel(h, actor, args, PERM_SEND_MESSAGES, res)) == NULL)
         return;
     if (!takes_messages(ch)) {
         hub__errc(res, 400, 50024);
@@ -905,7 +995,7 @@ static void op_typing(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
         json_object_set_new(d, "member", member);
     }
     fan_simple(h, HUB_EV_TYPING_START, HUB_INTENT_GUILD_MESSAGE_TYPING,
-               HUB_INTENT_DIRECT_MESSAGE_TYPING, d);
+               HUB_INTENT_DIRECT_MESSAGE_TYPING, hub__json_id(json_object_get(ch, "id")), d);
     json_decref(d);
     hub__ok(res, 204, NULL);
 }
@@ -915,7 +1005,6 @@ static void op_typing(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
  */
 
 /* Message, reaction and typing ops; false if op is not one of them. */
-bool hub__op_message(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res);
 bool hub__op_message(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res)
 {
     switch (op) {

@@ -42,12 +42,20 @@ const char *hub__code_text(int code)
         return "Unknown Message";
     case 10011:
         return "Unknown Role";
+    case 10009:
+        return "Unknown Overwrite";
     case 10013:
         return "Unknown User";
     case 10014:
         return "Unknown Emoji";
+    case 10026:
+        return "Unknown Ban";
+    case 30005:
+        return "Maximum number of guild roles reached (250)";
     case 30010:
         return "Maximum number of reactions reached (20)";
+    case 40007:
+        return "The user is banned from this guild.";
     case 50001:
         return "Missing Access";
     case 50005:
@@ -61,10 +69,16 @@ const char *hub__code_text(int code)
                "fewer than 100 messages to delete.";
     case 50024:
         return "Cannot execute action on this channel type";
+    case 50028:
+        return "Invalid role";
     case 50035:
         return "Invalid Form Body";
     case 50055:
         return "Invalid Guild";
+    case 160002:
+        return "Cannot reply without permission to read message history";
+    case 200000:
+        return "Message was blocked by automatic moderation";
     default:
         return "Unknown Error";
     }
@@ -213,6 +227,21 @@ bool hub__is_recipient(const hub_t *h, uint64_t user_id)
         if (h->recipients[i] == user_id)
             return true;
     return false;
+}
+
+json_t *hub__member(const hub_t *h, uint64_t user_id)
+{
+    char key[21];
+
+    return h->members != NULL ? json_object_get(h->members, hub__key(user_id, key)) : NULL;
+}
+
+json_t *hub__member_event(hub_t *h, const json_t *member)
+{
+    json_t *d = json_copy((json_t *)member);
+
+    json_object_set_new(d, "guild_id", hub__id_json(h->id));
+    return d;
 }
 
 json_t *hub__member_partial(const hub_t *h, uint64_t user_id)
