@@ -16,7 +16,15 @@
  *               checks the token and seq, replays, sends RESUMED
  *
  * Timers: one at a time per session, re-armed when it fires, so heartbeats cost no
- * timer operations; a generation number tells a stale firing from the current one. */
+ * timer operations; a generation number tells a stale firing from the current one.
+ *
+ * Send limit: Discord allows 120 gateway events per connection per 60 s and closes
+ * with 4008 beyond. Every frame the client sends counts, heartbeats included: Discord
+ * does not exempt them (its docs name no exception, and its libraries keep room for
+ * them: discord.py sends at most 110 others per window, discord.js 114), and a flood
+ * of heartbeats is a flood all the same. The window (rl_window_t) opens with the
+ * connection, never later than the client's own, and goes with the connection: a
+ * RESUME brings the new connection's window to the session it resumes. */
 #include "internal.h"
 
 #include "store/snowflake.h"
@@ -178,6 +186,7 @@ static int gw_open(ws_conn_t *c, const http_request_t *req, void *udata, void **
     s->large_threshold = 50;
     snprintf(s->status, sizeof(s->status), "online");
     s->last_hb = hearth_now_ms();
+    rl_window_start(&s->sends, (int64_t)s->last_hb);
     if (http_query_get(req, "v", buf, sizeof(buf)) >= 0 && strcmp(buf, "10") != 0) {
         gw__close(c, s, 4012, true);
         return 0;
@@ -285,7 +294,8 @@ typedef struct resume_blob {
     uint64_t token_tag;
     int64_t seq;
     uint32_t form;
-    z_stream *z; /* the new connection's stream, which already sent HELLO */
+    z_stream *z;       /* the new connection's stream, which already sent HELLO */
+    rl_window_t sends; /* the new connection's send window */
 } resume_blob_t;
 
 static void op_resume(ws_conn_t *c, gw_t *s, json_t *d)
@@ -317,6 +327,7 @@ static void op_resume(ws_conn_t *c, gw_t *s, json_t *d)
     b.seq = json_is_integer(seq) ? json_integer_value(seq) : 0;
     b.form = s->form;
     b.z = s->z;
+    b.sends = s->sends;
     if (pid == HEARTH_PID_NONE || pid == hearth_self() || ws_conn_move(c, pid, &b, sizeof(b)) < 0) {
         /* Nothing to resume: the client identifies anew on this connection. */
         gw__send_op(c, s, GW_OP_INVALID_SESSION, json_false());
@@ -391,6 +402,12 @@ static int gw_message(ws_conn_t *c, void *state, int opcode, void *data, size_t 
     json_t *p, *d, *opv;
     int op;
 
+    if (!rl_window_hit(&s->sends, RL_GATEWAY_SEND_LIMIT, RL_GATEWAY_SEND_PERIOD_MS,
+                       (int64_t)hearth_now_ms())) {
+        /* Resumable, as Discord's 4008 is: the connection misbehaved, not the session. */
+        gw__close(c, s, 4008, s->state != GW_READY);
+        return 0;
+    }
     p = gw__decode(s, opcode, data, len);
     opv = json_object_get(p, "op");
     if (p == NULL || !json_is_integer(opv)) {
@@ -652,6 +669,7 @@ static int gw_adopt(ws_conn_t *c, void *state, const void *blob, size_t len)
     memcpy(&b, blob, sizeof(b));
     gw__z_free(s->z);
     s->z = b.z;
+    s->sends = b.sends;
     s->flags &= (uint8_t) ~(GW_F_DETACHED | GW_F_WE_CLOSE | GW_F_PROBED | GW_F_LENIENT | GW_F_END);
     s->last_hb = hearth_now_ms();
     arm_heartbeat(s);

@@ -18,7 +18,14 @@
  * -> the missed dispatches, then RESUMED; PRESENCE_UPDATE (op 3) to every hub the
  * session is in; REQUEST_GUILD_MEMBERS (op 8) -> GUILD_MEMBERS_CHUNK from the guild's
  * hub; VOICE_STATE_UPDATE (op 4) is accepted and ignored (no voice yet). Close codes
- * are Discord's 4000-4014 (4008, rate limits, comes with issue 4).
+ * are Discord's 4000-4014.
+ *
+ * Limits: a connection may send 120 frames (heartbeats included) per 60 s; the next
+ * one closes it with 4008 (the session stays resumable). A bot's IDENTIFY goes through
+ * the identify limiter (apps/ratelimit's process, RL_SERVER_NAME, when it runs:
+ * max_concurrency buckets of one identify per 5 s, and the daily session starts);
+ * refused, it gets INVALID_SESSION (d false) and may identify again on the same
+ * connection.
  *
  * Choices where Discord leaves room (see gateway.c's comment for the rest):
  *   - Missed heartbeats: a server HEARTBEAT (op 1, the request Discord's clients

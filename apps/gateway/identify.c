@@ -1,6 +1,9 @@
 /* IDENTIFY: the blocking part runs in a helper green thread, since the session is an
  * event process that must not wait: it looks the token up, loads the user (and the
- * bot's application), checks the intents, lists the guilds (of this shard) and finds
+ * bot's application), checks the intents, asks the identify limiter (bots: one
+ * identify per 5 s per concurrency bucket and the daily session starts, when the
+ * limiter process runs; refused: INVALID_SESSION, and the client identifies again
+ * later on the same connection), lists the guilds (of this shard) and finds
  * or starts their hubs, then sends the session one GW_TAG_IDENTIFIED message. The
  * session (gw__identified) then names itself "session:<id>", sends READY, joins the
  * directory and subscribes to each hub; each hub's snapshot becomes a GUILD_CREATE.
@@ -154,6 +157,12 @@ static void identify_main(void *arg)
         res.close_code = 4013;
         goto out;
     }
+    /* Bots only, as Discord documents the limits (session_start_limit, max_concurrency):
+     * a person's client opening tabs is not held back. */
+    if (j->bot && !rl_call_identify(j->user_id, rq->shard_id, NULL)) {
+        res.invalid_session = 1;
+        goto out;
+    }
     res.intents = j->bot
                       ? rq->intents
                       : (rq->has_intents ? rq->intents | HUB_INTENT_MESSAGE_CONTENT : ALL_INTENTS);
@@ -305,6 +314,12 @@ int gw__identified(ws_conn_t *c, gw_t *s, hearth_msg_t *m)
         return HEARTH_EINVAL;
     if (res.close_code != 0) {
         gw__close(c, s, res.close_code, true);
+        return 0;
+    }
+    if (res.invalid_session) {
+        /* Not now: the client waits and identifies again (d false: not resumable). */
+        s->state = GW_HELLO;
+        gw__send_op(c, s, GW_OP_INVALID_SESSION, json_false());
         return 0;
     }
     gs = (const gw_guild_t *)((const char *)m->data + sizeof(res));

@@ -17,6 +17,7 @@
 #include "gateway.h"
 
 #include "hub/hub.h"
+#include "ratelimit/ratelimit.h"
 
 #include "hearth/server.h"
 
@@ -84,6 +85,7 @@ typedef struct gw {
     uint64_t last_hb;   /* hearth_now_ms of the last heartbeat (or HELLO, a resume) */
     uint64_t detached_at;
     uint64_t timer; /* the pending timer's ref, 0 if none */
+    rl_window_t sends; /* the client's frames in the current 60 s window (gateway.c) */
     uint32_t seq;   /* the last sequence number sent */
     uint32_t floor; /* a RESUME may start from seq >= floor */
     uint16_t tgen;  /* timer generation: stale timer messages are ignored */
@@ -114,6 +116,7 @@ typedef struct gw_ident_res {
     uint64_t user_id;
     uint64_t intents; /* effective */
     uint32_t bot;
+    uint32_t invalid_session; /* refused by the identify limiter: INVALID_SESSION */
 } gw_ident_res_t;
 
 typedef struct gw_guild {

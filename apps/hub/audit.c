@@ -49,8 +49,7 @@ void hub__diff(json_t **changes, const json_t *args, const json_t *before, const
     }
 }
 
-/* The reason of args, cut to the store's limit at a character boundary (into buf). */
-static const char *reason_of(const json_t *args, char *buf, size_t size)
+const char *hub__reason(const json_t *args, char *buf, size_t size)
 {
     const char *r = json_string_value(json_object_get(args, "reason"));
     size_t n = 0, chars = 0;
@@ -113,7 +112,7 @@ void hub__audit(hub_t *h, uint64_t actor, int action_type, uint64_t target, json
     j->e.action_type = action_type;
     j->e.changes = changes;
     j->e.options = options;
-    j->e.reason = reason_of(args, j->reason, sizeof(j->reason));
+    j->e.reason = hub__reason(args, j->reason, sizeof(j->reason));
     rc = store_call(audit_job, j);
     if (rc == 0 && j->out != NULL) {
         d = json_copy(j->out);

@@ -307,6 +307,9 @@ void hub__change(json_t **changes, const char *key, json_t *old_value, json_t *n
 /* The changes of the keys of args (but "reason" and ids named *_id) whose values differ
  * between before and after, into *changes. */
 void hub__diff(json_t **changes, const json_t *args, const json_t *before, const json_t *after);
+/* args' "reason" (X-Audit-Log-Reason) cut to STORE_REASON_MAX characters at a
+ * character boundary, in buf (size: 4 * STORE_REASON_MAX + 1 holds any); NULL if none. */
+const char *hub__reason(const json_t *args, char *buf, size_t size);
 /* Records an entry: actor did action_type to target (0: none) with changes and options
  * (both taken, may be NULL), and args' "reason"; then sends it as
  * GUILD_AUDIT_LOG_ENTRY_CREATE. A failure to record is not the op's: the op's own write

@@ -516,6 +516,7 @@ typedef struct ban_job {
     store_ban_new_t b;
     bool remove;
     json_t *out, *user;
+    char reason[STORE_REASON_MAX * 4 + 1];
 } ban_job_t;
 
 static int64_t ban_job(store_t *s, void *arg)
@@ -618,6 +619,7 @@ static void op_ban_add(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res
     j->b.guild_id = h->id;
     j->b.user_id = uid;
     j->b.moderator_id = actor;
+    j->b.reason = hub__reason(args, j->reason, sizeof(j->reason));
     j->b.delete_message_seconds = secs;
     rc = store_call(ban_job, j);
     if (rc == STORE_ENOTFOUND) {
