@@ -232,7 +232,12 @@ static int parse_multipart(api_ctx_t *c, const char *ctype)
 bad:
     json_decref(fields);
     json_decref(payload);
-    api_error(c, 400, 50035, "Invalid Form Body");
+    {
+        api_form_t f = {0};
+
+        api_form_add(&f, "", "MULTIPART_INVALID", "The multipart body is malformed.");
+        api_form_reply(c, &f);
+    }
     return -1;
 }
 

@@ -231,6 +231,8 @@ static void message_create(api_ctx_t *c)
     args = message_args(&f, c->body, true);
     if (!api_form_ok(&f)) {
         api_form_reply(c, &f);
+    } else if (json_array_size(json_object_get(args, "sticker_ids")) > 0) {
+        api_error(c, 400, 10060, "Unknown Sticker"); /* there are no stickers here yet */
     } else if (message_empty(args)) {
         api_error(c, 400, 50006, api_code_text(50006));
     } else {
