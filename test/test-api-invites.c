@@ -64,16 +64,16 @@ TEST_IMPL(api_invites)
     TA_ERR(&r, 404, 10006);
 
     /* Defaults (a day, unlimited); bad values; outsiders cannot make one. */
-    ASSERT_EQ(200, ta_req(n.port, &r, "POST", P(API "/channels/%llu/invites", ID(channel)),
-                          a.token, NULL));
+    ASSERT_EQ(200, ta_req(n.port, &r, "POST", P(API "/channels/%llu/invites", ID(channel)), a.token,
+                          NULL));
     snprintf(keep, sizeof(keep), "%s", js(r.json, "code"));
     ASSERT_EQ(86400, ji(r.json, "max_age"));
     ASSERT_EQ(0, ji(r.json, "max_uses"));
     ASSERT_EQ(400, ta_req(n.port, &r, "POST", P(API "/channels/%llu/invites", ID(channel)),
                           owner.token, "{\"max_age\": 604801, \"max_uses\": -1}"));
     ASSERT(ta_form_error(&r, "max_age") && ta_form_error(&r, "max_uses"));
-    ASSERT_EQ(403, ta_req(n.port, &r, "POST", P(API "/channels/%llu/invites", ID(channel)),
-                          c.token, "{}"));
+    ASSERT_EQ(403, ta_req(n.port, &r, "POST", P(API "/channels/%llu/invites", ID(channel)), c.token,
+                          "{}"));
     ASSERT_EQ(200, ta_req(n.port, &r, "POST", P(API "/invites/%s", keep), b.token, "{}"));
     ASSERT_EQ(200, ta_req(n.port, &r, "POST", P(API "/invites/%s", keep), b.token, "{}"));
 
@@ -82,8 +82,8 @@ TEST_IMPL(api_invites)
                           owner.token, NULL));
     ASSERT_EQ(1, json_array_size(r.json));
     ASSERT_STR_EQ(keep, js(json_array_get(r.json, 0), "code"));
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/invites", ID(guild)),
-                          owner.token, NULL));
+    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/invites", ID(guild)), owner.token,
+                          NULL));
     ASSERT_EQ(1, json_array_size(r.json));
 
     /* Delete; then unknown. */
@@ -123,14 +123,14 @@ TEST_IMPL(api_dms)
     ASSERT_EQ(a.id, jid(json_array_get(json_object_get(r.json, "recipients"), 0), "id"));
 
     msg = ta_msg(n.port, &a, dm, "psst");
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/channels/%llu/messages", ID(dm)), b.token,
-                          NULL));
+    ASSERT_EQ(200,
+              ta_req(n.port, &r, "GET", P(API "/channels/%llu/messages", ID(dm)), b.token, NULL));
     ASSERT_EQ(1, json_array_size(r.json));
     ASSERT_EQ(msg, jid(json_array_get(r.json, 0), "id"));
     ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/channels/%llu", ID(dm)), b.token, NULL));
     ASSERT_EQ(1, ji(r.json, "type"));
-    ASSERT_EQ(403, ta_req(n.port, &r, "GET", P(API "/channels/%llu/messages", ID(dm)), c.token,
-                          NULL));
+    ASSERT_EQ(403,
+              ta_req(n.port, &r, "GET", P(API "/channels/%llu/messages", ID(dm)), c.token, NULL));
     TA_ERR(&r, 403, 50001);
     ASSERT_EQ(403, ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages", ID(dm)), c.token,
                           "{\"content\": \"me too\"}"));
@@ -155,11 +155,11 @@ TEST_IMPL(api_dms)
     ASSERT_EQ(3, ji(r.json, "type"));
     ASSERT_EQ(a.id, jid(r.json, "owner_id"));
     ta_msg(n.port, &c, group, "hello trio");
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/channels/%llu/messages", ID(group)), b.token,
-                          NULL));
+    ASSERT_EQ(
+        200, ta_req(n.port, &r, "GET", P(API "/channels/%llu/messages", ID(group)), b.token, NULL));
     ASSERT_EQ(1, json_array_size(r.json));
-    ASSERT_EQ(403, ta_req(n.port, &r, "GET", P(API "/channels/%llu/messages", ID(group)), d.token,
-                          NULL));
+    ASSERT_EQ(
+        403, ta_req(n.port, &r, "GET", P(API "/channels/%llu/messages", ID(group)), d.token, NULL));
     ASSERT_EQ(400, ta_req(n.port, &r, "POST", API "/users/@me/channels", a.token,
                           "{\"recipients\": [1,2,3,4,5,6,7,8,9,10]}"));
     ASSERT(ta_form_error(&r, "recipients"));

@@ -49,8 +49,8 @@ TEST_IMPL(api_messages_paging)
     }
 
     /* The latest 50 by default, newest first; limit 1..100. */
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/channels/%llu/messages", ID(channel)),
-                          u.token, NULL));
+    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/channels/%llu/messages", ID(channel)), u.token,
+                          NULL));
     expect_range(r.json, ids, NMSG - 50, NMSG - 1);
     ASSERT_STR_EQ("message 149", js(json_array_get(r.json, 0), "content"));
     ASSERT_EQ(u.id, jid(json_object_get(json_array_get(r.json, 0), "author"), "id"));
@@ -67,10 +67,10 @@ TEST_IMPL(api_messages_paging)
                             ID(ids[100])),
                           u.token, NULL));
     expect_range(r.json, ids, 90, 99);
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET",
-                          P(API "/channels/%llu/messages?after=%llu&limit=10", ID(channel),
-                            ID(ids[100])),
-                          u.token, NULL));
+    ASSERT_EQ(
+        200, ta_req(n.port, &r, "GET",
+                    P(API "/channels/%llu/messages?after=%llu&limit=10", ID(channel), ID(ids[100])),
+                    u.token, NULL));
     expect_range(r.json, ids, 101, 110);
     ASSERT_EQ(200, ta_req(n.port, &r, "GET",
                           P(API "/channels/%llu/messages?after=%llu&limit=100", ID(channel),
@@ -83,10 +83,10 @@ TEST_IMPL(api_messages_paging)
     ASSERT_EQ(0, json_array_size(r.json));
 
     /* around: the message itself with about half on each side. */
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET",
-                          P(API "/channels/%llu/messages?around=%llu&limit=11", ID(channel),
-                            ID(ids[75])),
-                          u.token, NULL));
+    ASSERT_EQ(
+        200, ta_req(n.port, &r, "GET",
+                    P(API "/channels/%llu/messages?around=%llu&limit=11", ID(channel), ID(ids[75])),
+                    u.token, NULL));
     ASSERT_EQ(11, json_array_size(r.json));
     {
         bool has = false;
@@ -176,8 +176,7 @@ TEST_IMPL(api_messages_create)
     TA_ERR(&r, 400, 50006);
     ASSERT_EQ(400, ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages", ID(channel)),
                           u.token, "{\"content\": 12, \"tts\": \"no\", \"embeds\": {}}"));
-    ASSERT(ta_form_error(&r, "content") && ta_form_error(&r, "tts") &&
-           ta_form_error(&r, "embeds"));
+    ASSERT(ta_form_error(&r, "content") && ta_form_error(&r, "tts") && ta_form_error(&r, "embeds"));
     ASSERT_EQ(400, ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages", ID(channel)),
                           u.token, "{\"content\": \"x\", \"embeds\": [{\"title\": 5}]}"));
     ASSERT(ta_form_error(&r, "embeds.0.title"));
@@ -193,28 +192,31 @@ TEST_IMPL(api_messages_create)
     first = jid(r.json, "id");
     ASSERT_EQ(1, json_array_size(json_object_get(r.json, "mentions")));
     ASSERT_EQ(v.id, jid(json_array_get(json_object_get(r.json, "mentions"), 0), "id"));
-    ASSERT_EQ(200, ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages", ID(channel)),
-                          v.token,
-                          "{\"content\": \"hello\", \"message_reference\": {\"message_id\": "
-                          "\"%llu\", \"fail_if_not_exists\": true}}",
-                          ID(first)));
+    ASSERT_EQ(200,
+              ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages", ID(channel)), v.token,
+                     "{\"content\": \"hello\", \"message_reference\": {\"message_id\": "
+                     "\"%llu\", \"fail_if_not_exists\": true}}",
+                     ID(first)));
     ASSERT_EQ(19, ji(r.json, "type"));
     ASSERT_EQ(first, jid(json_object_get(r.json, "message_reference"), "message_id"));
     ASSERT_EQ(400, ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages", ID(channel)),
                           v.token, "{\"content\": \"x\", \"message_reference\": 5}"));
     ASSERT(ta_form_error(&r, "message_reference"));
-    ASSERT_EQ(400, ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages", ID(channel)),
-                          v.token, "{\"content\": \"x\", \"message_reference\": "
-                                   "{\"message_id\": \"nope\"}}"));
+    ASSERT_EQ(400,
+              ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages", ID(channel)), v.token,
+                     "{\"content\": \"x\", \"message_reference\": "
+                     "{\"message_id\": \"nope\"}}"));
     ASSERT(ta_form_error(&r, "message_reference.message_id"));
 
     /* Nonces: a string or an integer, at most 25; enforce_nonce answers the same message. */
-    ASSERT_EQ(200, ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages", ID(channel)),
-                          u.token, "{\"content\": \"once\", \"nonce\": \"n-1\", \"enforce_nonce\": true}"));
+    ASSERT_EQ(200,
+              ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages", ID(channel)), u.token,
+                     "{\"content\": \"once\", \"nonce\": \"n-1\", \"enforce_nonce\": true}"));
     id = jid(r.json, "id");
     ASSERT_STR_EQ("n-1", js(r.json, "nonce"));
-    ASSERT_EQ(200, ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages", ID(channel)),
-                          u.token, "{\"content\": \"once\", \"nonce\": \"n-1\", \"enforce_nonce\": true}"));
+    ASSERT_EQ(200,
+              ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages", ID(channel)), u.token,
+                     "{\"content\": \"once\", \"nonce\": \"n-1\", \"enforce_nonce\": true}"));
     ASSERT_EQ(id, jid(r.json, "id"));
     ASSERT_EQ(200, ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages", ID(channel)),
                           u.token, "{\"content\": \"twice\", \"nonce\": 12345}"));
@@ -244,7 +246,8 @@ TEST_IMPL(api_messages_multipart)
         "--XyZ\r\n"
         "Content-Disposition: form-data; name=\"payload_json\"\r\n"
         "Content-Type: application/json\r\n\r\n"
-        "{\"content\": \"with a file\", \"attachments\": [{\"id\": 0, \"filename\": \"a.txt\"}]}\r\n"
+        "{\"content\": \"with a file\", \"attachments\": [{\"id\": 0, \"filename\": "
+        "\"a.txt\"}]}\r\n"
         "--XyZ\r\n"
         "Content-Disposition: form-data; name=\"files[0]\"; filename=\"a.txt\"\r\n"
         "Content-Type: text/plain\r\n\r\n"
@@ -298,8 +301,8 @@ TEST_IMPL(api_messages_edit_delete)
     ASSERT_STR_EQ("second draft", js(r.json, "content"));
     ASSERT_NOT_NULL(js(r.json, "edited_timestamp"));
     ASSERT_EQ(200, ta_req(n.port, &r, "GET",
-                          P(API "/channels/%llu/messages/%llu", ID(channel), ID(mine)),
-                          owner.token, NULL));
+                          P(API "/channels/%llu/messages/%llu", ID(channel), ID(mine)), owner.token,
+                          NULL));
     ASSERT_STR_EQ("second draft", js(r.json, "content"));
     ASSERT_EQ(403, ta_req(n.port, &r, "PATCH",
                           P(API "/channels/%llu/messages/%llu", ID(channel), ID(theirs)),
@@ -310,8 +313,8 @@ TEST_IMPL(api_messages_edit_delete)
                           member.token, "{\"content\": \"%02001d\"}", 0));
     ASSERT(ta_form_error(&r, "content"));
     ASSERT_EQ(404, ta_req(n.port, &r, "PATCH",
-                          P(API "/channels/%llu/messages/1234567890123", ID(channel)),
-                          member.token, "{\"content\": \"x\"}"));
+                          P(API "/channels/%llu/messages/1234567890123", ID(channel)), member.token,
+                          "{\"content\": \"x\"}"));
     TA_ERR(&r, 404, 10008);
 
     /* Delete: one's own; then it is an Unknown Message. */
@@ -319,8 +322,8 @@ TEST_IMPL(api_messages_edit_delete)
                           P(API "/channels/%llu/messages/%llu", ID(channel), ID(mine)),
                           member.token, NULL));
     ASSERT_EQ(404, ta_req(n.port, &r, "GET",
-                          P(API "/channels/%llu/messages/%llu", ID(channel), ID(mine)),
-                          owner.token, NULL));
+                          P(API "/channels/%llu/messages/%llu", ID(channel), ID(mine)), owner.token,
+                          NULL));
     TA_ERR(&r, 404, 10008);
     ASSERT_EQ(404, ta_req(n.port, &r, "DELETE",
                           P(API "/channels/%llu/messages/%llu", ID(channel), ID(mine)),
@@ -338,34 +341,34 @@ TEST_IMPL(api_messages_edit_delete)
         len += snprintf(list + len, sizeof(list) - (size_t)len, "%s\"%llu\"", i ? ", " : "",
                         ID(ids[i]));
     snprintf(list + len, sizeof(list) - (size_t)len, "]}");
-    ASSERT_EQ(204, ta_req(n.port, &r, "POST",
-                          P(API "/channels/%llu/messages/bulk-delete", ID(channel)), owner.token,
-                          "%s", list));
+    ASSERT_EQ(204,
+              ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages/bulk-delete", ID(channel)),
+                     owner.token, "%s", list));
     for (i = 0; i < 10; i++)
         ASSERT_EQ(i < 5 ? 404 : 200,
                   ta_req(n.port, &r, "GET",
                          P(API "/channels/%llu/messages/%llu", ID(channel), ID(ids[i])),
                          owner.token, NULL));
-    ASSERT_EQ(400, ta_req(n.port, &r, "POST",
-                          P(API "/channels/%llu/messages/bulk-delete", ID(channel)), owner.token,
-                          "{\"messages\": [\"%llu\"]}", ID(ids[6])));
+    ASSERT_EQ(400,
+              ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages/bulk-delete", ID(channel)),
+                     owner.token, "{\"messages\": [\"%llu\"]}", ID(ids[6])));
     ASSERT(ta_form_error(&r, "messages"));
-    ASSERT_EQ(400, ta_req(n.port, &r, "POST",
-                          P(API "/channels/%llu/messages/bulk-delete", ID(channel)), owner.token,
-                          "{\"messages\": [\"%llu\", \"%llu\"]}", ID(ids[6]), ID(ids[6])));
+    ASSERT_EQ(400,
+              ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages/bulk-delete", ID(channel)),
+                     owner.token, "{\"messages\": [\"%llu\", \"%llu\"]}", ID(ids[6]), ID(ids[6])));
     TA_ERR(&r, 400, 50035);
-    ASSERT_EQ(400, ta_req(n.port, &r, "POST",
-                          P(API "/channels/%llu/messages/bulk-delete", ID(channel)), owner.token,
-                          "{}"));
+    ASSERT_EQ(400,
+              ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages/bulk-delete", ID(channel)),
+                     owner.token, "{}"));
     ASSERT(ta_form_error(&r, "messages"));
     old = snowflake_from_ms(snowflake_ms(ids[6]) - 15LL * 24 * 3600 * 1000);
-    ASSERT_EQ(400, ta_req(n.port, &r, "POST",
-                          P(API "/channels/%llu/messages/bulk-delete", ID(channel)), owner.token,
-                          "{\"messages\": [\"%llu\", \"%llu\"]}", ID(ids[6]), ID(old)));
+    ASSERT_EQ(400,
+              ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages/bulk-delete", ID(channel)),
+                     owner.token, "{\"messages\": [\"%llu\", \"%llu\"]}", ID(ids[6]), ID(old)));
     TA_ERR(&r, 400, 50034);
-    ASSERT_EQ(403, ta_req(n.port, &r, "POST",
-                          P(API "/channels/%llu/messages/bulk-delete", ID(channel)), member.token,
-                          "{\"messages\": [\"%llu\", \"%llu\"]}", ID(ids[6]), ID(ids[7])));
+    ASSERT_EQ(403,
+              ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages/bulk-delete", ID(channel)),
+                     member.token, "{\"messages\": [\"%llu\", \"%llu\"]}", ID(ids[6]), ID(ids[7])));
     ta_res_free(&r);
     ta_stop(&n);
     return 0;
@@ -387,12 +390,15 @@ TEST_IMPL(api_reactions)
     msg = ta_msg(n.port, &owner, channel, "react to me");
 
 #define MSG API "/channels/%llu/messages/%llu"
-    ASSERT_EQ(204, ta_req(n.port, &r, "PUT", P(MSG "/reactions/%s/@me", ID(channel), ID(msg), thumbs),
-                          owner.token, NULL));
-    ASSERT_EQ(204, ta_req(n.port, &r, "PUT", P(MSG "/reactions/%s/@me", ID(channel), ID(msg), thumbs),
-                          member.token, NULL));
-    ASSERT_EQ(204, ta_req(n.port, &r, "PUT", P(MSG "/reactions/%s/@me", ID(channel), ID(msg), thumbs),
-                          member.token, NULL)); /* again: no change, still 204 */
+    ASSERT_EQ(204,
+              ta_req(n.port, &r, "PUT", P(MSG "/reactions/%s/@me", ID(channel), ID(msg), thumbs),
+                     owner.token, NULL));
+    ASSERT_EQ(204,
+              ta_req(n.port, &r, "PUT", P(MSG "/reactions/%s/@me", ID(channel), ID(msg), thumbs),
+                     member.token, NULL));
+    ASSERT_EQ(204,
+              ta_req(n.port, &r, "PUT", P(MSG "/reactions/%s/@me", ID(channel), ID(msg), thumbs),
+                     member.token, NULL)); /* again: no change, still 204 */
     /* A custom emoji as name:id, with the colon encoded or not. */
     ASSERT_EQ(204, ta_req(n.port, &r, "PUT",
                           P(MSG "/reactions/hearth%%3A1234567890123/@me", ID(channel), ID(msg)),
@@ -415,7 +421,8 @@ TEST_IMPL(api_reactions)
         bool seen_unicode = false, seen_custom = false;
 
         ASSERT_EQ(2, json_array_size(rs));
-        json_array_foreach (rs, i, x) {
+        json_array_foreach(rs, i, x)
+        {
             json_t *e = json_object_get(x, "emoji");
 
             if (js(e, "name") != NULL && strcmp(js(e, "name"), "\xf0\x9f\x91\x8d") == 0) {
@@ -433,14 +440,16 @@ TEST_IMPL(api_reactions)
     }
 
     /* Bad emoji are Unknown Emoji. */
-    ASSERT_EQ(400, ta_req(n.port, &r, "PUT", P(MSG "/reactions/bad:emoji/@me", ID(channel), ID(msg)),
-                          member.token, NULL));
+    ASSERT_EQ(400,
+              ta_req(n.port, &r, "PUT", P(MSG "/reactions/bad:emoji/@me", ID(channel), ID(msg)),
+                     member.token, NULL));
     TA_ERR(&r, 400, 10014);
     ASSERT_EQ(400, ta_req(n.port, &r, "PUT", P(MSG "/reactions/%%FF%%FE/@me", ID(channel), ID(msg)),
                           member.token, NULL));
     TA_ERR(&r, 400, 10014);
-    ASSERT_EQ(400, ta_req(n.port, &r, "PUT", P(MSG "/reactions/notanemoji/@me", ID(channel), ID(msg)),
-                          member.token, NULL));
+    ASSERT_EQ(400,
+              ta_req(n.port, &r, "PUT", P(MSG "/reactions/notanemoji/@me", ID(channel), ID(msg)),
+                     member.token, NULL));
     TA_ERR(&r, 400, 10014);
     ASSERT_EQ(400, ta_req(n.port, &r, "GET", P(MSG "/reactions/thumbsup", ID(channel), ID(msg)),
                           member.token, NULL));
@@ -467,9 +476,9 @@ TEST_IMPL(api_reactions)
     TA_ERR(&r, 404, 10008);
 
     /* Remove one's own, someone else's (the owner may), one emoji, all. */
-    ASSERT_EQ(204, ta_req(n.port, &r, "DELETE",
-                          P(MSG "/reactions/%s/@me", ID(channel), ID(msg), thumbs), member.token,
-                          NULL));
+    ASSERT_EQ(204,
+              ta_req(n.port, &r, "DELETE", P(MSG "/reactions/%s/@me", ID(channel), ID(msg), thumbs),
+                     member.token, NULL));
     ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(MSG "/reactions/%s", ID(channel), ID(msg), thumbs),
                           member.token, NULL));
     ASSERT_EQ(1, json_array_size(r.json));

@@ -72,7 +72,8 @@ TEST_IMPL(api_server_durability)
     ASSERT_EQ(acked[nacked - 1], jid(json_array_get(r.json, 0), "id"));
     status = ta_proc_stop(&p, SIGTERM);
     ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    fprintf(stderr, "api_server_durability: %zu acknowledged messages over %d kill -9s, all found\n",
+    fprintf(stderr,
+            "api_server_durability: %zu acknowledged messages over %d kill -9s, all found\n",
             nacked, DUR_ROUNDS);
     free(acked);
     ta_res_free(&r);
@@ -151,7 +152,8 @@ static const char *field(const char *out, const char *key, char *buf, size_t siz
 
 TEST_IMPL(api_server_admin)
 {
-    char dir[64], out[16384], id[32], token[STORE_TOKEN_SIZE], guild[32], bot_token[STORE_TOKEN_SIZE];
+    char dir[64], out[16384], id[32], token[STORE_TOKEN_SIZE], guild[32],
+        bot_token[STORE_TOKEN_SIZE];
     char tokens_path[128], line[STORE_TOKEN_SIZE + 8];
     const char *bin = ta_server_path();
     ta_res_t r = {0};
@@ -166,9 +168,9 @@ TEST_IMPL(api_server_admin)
     snprintf(tokens_path, sizeof(tokens_path), "%s/tokens.txt", dir);
     ASSERT_OK(ta_proc_start(&p, dir)); /* the CLI works beside a running server */
     {
-        char *user[] = {(char *)bin, "admin", "--data-dir", dir, "user", "create", "--username",
-                        "operator", "--email", "op@example.test", "--password", "operator pass",
-                        NULL};
+        char *user[] = {(char *)bin,  "admin",         "--data-dir", dir,       "user",
+                        "create",     "--username",    "operator",   "--email", "op@example.test",
+                        "--password", "operator pass", NULL};
 
         ASSERT_EQ(0, ta_run(user, out, sizeof(out)));
         field(out, "id", id, sizeof(id));
@@ -178,18 +180,18 @@ TEST_IMPL(api_server_admin)
     ASSERT_EQ(200, ta_req(p.port, &r, "GET", API "/users/@me", u.token, NULL));
     ASSERT_STR_EQ(id, js(r.json, "id"));
     {
-        char *dup[] = {(char *)bin, "admin", "--data-dir", dir, "user", "create", "--username",
-                       "operator", "--email", "op2@example.test", "--password", "operator pass",
-                       NULL};
-        char *missing[] = {(char *)bin, "admin", "--data-dir", dir, "user", "create",
-                           "--username", "x", NULL};
+        char *dup[] = {(char *)bin,  "admin",         "--data-dir", dir,       "user",
+                       "create",     "--username",    "operator",   "--email", "op2@example.test",
+                       "--password", "operator pass", NULL};
+        char *missing[] = {(char *)bin, "admin",      "--data-dir", dir, "user",
+                           "create",    "--username", "x",          NULL};
 
         ASSERT_EQ(1, ta_run(dup, out, sizeof(out)));
         ASSERT_EQ(2, ta_run(missing, out, sizeof(out)));
     }
     {
-        char *bot[] = {(char *)bin, "admin", "--data-dir", dir, "bot", "create", "--owner", id,
-                       "--name", "Loader", NULL};
+        char *bot[] = {(char *)bin, "admin", "--data-dir", dir,      "bot", "create",
+                       "--owner",   id,      "--name",     "Loader", NULL};
         char auth[STORE_TOKEN_SIZE + 8], app[32], bot_id[32];
 
         ASSERT_EQ(0, ta_run(bot, out, sizeof(out)));
@@ -202,11 +204,12 @@ TEST_IMPL(api_server_admin)
         ASSERT_STR_EQ(bot_id, js(r.json, "id"));
     }
     {
-        char *create[] = {(char *)bin, "admin", "--data-dir", dir, "guild", "create", "--owner",
-                          id, "--name", "Load Test", NULL};
+        char *create[] = {(char *)bin, "admin", "--data-dir", dir,         "guild", "create",
+                          "--owner",   id,      "--name",     "Load Test", NULL};
         char *list[] = {(char *)bin, "admin", "--data-dir", dir, "guild", "list", NULL};
-        char *bulk[] = {(char *)bin, "admin", "--data-dir", dir, "bulk-users", "--guild", guild,
-                        "--count", "500", "--out", tokens_path, "--prefix", "load", NULL};
+        char *bulk[] = {(char *)bin, "admin",    "--data-dir", dir,   "bulk-users",
+                        "--guild",   guild,      "--count",    "500", "--out",
+                        tokens_path, "--prefix", "load",       NULL};
 
         ASSERT_EQ(0, ta_run(create, out, sizeof(out)));
         field(out, "id", guild, sizeof(guild));
@@ -214,7 +217,7 @@ TEST_IMPL(api_server_admin)
         ASSERT_EQ(0, ta_run(list, out, sizeof(out)));
         ASSERT_NOT_NULL(strstr(out, guild));
         ASSERT_NOT_NULL(strstr(out, "Load Test\t"));
-        ASSERT_NOT_NULL(strstr(out, "\t501\n")); /* the owner and 500 */
+        ASSERT_NOT_NULL(strstr(out, "\t501\n"));      /* the owner and 500 */
         ASSERT_EQ(1, ta_run(bulk, out, sizeof(out))); /* the names are taken now */
     }
     /* One token a line; each one is a member of the guild. */

@@ -63,7 +63,8 @@ void ta_stop(ta_node_t *n)
     ts_rmdir(n->dir);
 }
 
-/* ---- the client ------------------------------------------------------------------------------- */
+/* ---- the client -------------------------------------------------------------------------------
+ */
 
 void ta_res_free(ta_res_t *res)
 {
@@ -104,8 +105,9 @@ int ta_raw(int port, const char *method, const char *path, const char *auth, con
     sa.sin_port = htons((uint16_t)port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ASSERT_OK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
-    n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n",
-                 method, path, port);
+    n = snprintf(head, sizeof(head),
+                 "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n", method, path,
+                 port);
     if (auth != NULL)
         n += snprintf(head + n, sizeof(head) - (size_t)n, "Authorization: %s\r\n", auth);
     if (body != NULL)
@@ -203,7 +205,8 @@ bool ta_form_error(const ta_res_t *res, const char *path)
     return json_array_size(json_object_get(node, "_errors")) > 0;
 }
 
-/* ---- fixtures ---------------------------------------------------------------------------------- */
+/* ---- fixtures ----------------------------------------------------------------------------------
+ */
 
 void ta_user(int port, const char *name, ta_user_t *u)
 {
@@ -226,8 +229,8 @@ uint64_t ta_guild(int port, const ta_user_t *u, const char *name, uint64_t *chan
     ta_res_t res = {0};
     uint64_t id;
 
-    ASSERT_EQ(201, ta_req(port, &res, "POST", "/api/v10/guilds", u->token, "{\"name\": \"%s\"}",
-                          name));
+    ASSERT_EQ(201,
+              ta_req(port, &res, "POST", "/api/v10/guilds", u->token, "{\"name\": \"%s\"}", name));
     id = jid(res.json, "id");
     ASSERT_NE(0, id);
     if (channel != NULL) {
@@ -262,14 +265,15 @@ void ta_join(int port, const ta_user_t *inviter, const ta_user_t *u, uint64_t ch
     char path[96];
 
     snprintf(path, sizeof(path), "/api/v10/channels/%llu/invites", (unsigned long long)channel);
-    ASSERT_EQ(200, ta_req(port, &res, "POST", path, inviter->token,
-                          "{\"max_age\": 0, \"max_uses\": 0}"));
+    ASSERT_EQ(
+        200, ta_req(port, &res, "POST", path, inviter->token, "{\"max_age\": 0, \"max_uses\": 0}"));
     snprintf(path, sizeof(path), "/api/v10/invites/%s", js(res.json, "code"));
     ASSERT_EQ(200, ta_req(port, &res, "POST", path, u->token, "{}"));
     ta_res_free(&res);
 }
 
-/* ---- the binary ---------------------------------------------------------------------------------- */
+/* ---- the binary
+ * ---------------------------------------------------------------------------------- */
 
 const char *ta_server_path(void)
 {
@@ -307,8 +311,8 @@ static char **clean_env(void)
 int ta_proc_start(ta_proc_t *p, const char *data_dir)
 {
     const char *bin = ta_server_path();
-    char *argv[] = {"hearth-server", "--bind", "127.0.0.1", "--port", "0", "--data-dir",
-                    (char *)data_dir, NULL};
+    char *argv[] = {"hearth-server", "--bind",         "127.0.0.1", "--port", "0",
+                    "--data-dir",    (char *)data_dir, NULL};
     char buf[8192], *at;
     size_t len = 0;
     struct pollfd pfd;

@@ -37,8 +37,7 @@ TEST_IMPL(api_accounts)
     ASSERT_STR_EQ("application/json", r.ctype);
     ASSERT_STR_EQ("alice@example.test", js(r.json, "email"));
     ASSERT_STR_EQ("0", js(r.json, "discriminator"));
-    ASSERT(json_is_false(json_object_get(r.json, "bot")) ||
-           json_object_get(r.json, "bot") == NULL);
+    ASSERT(json_is_false(json_object_get(r.json, "bot")) || json_object_get(r.json, "bot") == NULL);
 
     /* Login by username and by email: new tokens that work; wrong password: 50035. */
     ASSERT_EQ(200, ta_req(n.port, &r, "POST", API "/auth/login", NULL,
@@ -47,8 +46,10 @@ TEST_IMPL(api_accounts)
     snprintf(token, sizeof(token), "%s", js(r.json, "token"));
     ASSERT(strcmp(token, alice.token) != 0);
     ASSERT_EQ(200, ta_req(n.port, &r, "GET", API "/users/@me", token, NULL));
-    ASSERT_EQ(200, ta_req(n.port, &r, "POST", API "/auth/login", NULL,
-                          "{\"login\": \"ALICE@example.test\", \"password\": \"correct horse battery\"}"));
+    ASSERT_EQ(
+        200,
+        ta_req(n.port, &r, "POST", API "/auth/login", NULL,
+               "{\"login\": \"ALICE@example.test\", \"password\": \"correct horse battery\"}"));
     ASSERT_EQ(400, ta_req(n.port, &r, "POST", API "/auth/login", NULL,
                           "{\"login\": \"alice\", \"password\": \"wrong horse battery\"}"));
     ASSERT(ta_form_error(&r, "login") && ta_form_error(&r, "password"));
@@ -77,8 +78,8 @@ TEST_IMPL(api_accounts)
     ASSERT_EQ(200, ta_req(n.port, &r, "PATCH", API "/users/@me", alice.token,
                           "{\"global_name\": \"Alice A.\"}"));
     ASSERT_STR_EQ("Alice A.", js(r.json, "global_name"));
-    ASSERT_EQ(400, ta_req(n.port, &r, "PATCH", API "/users/@me", alice.token,
-                          "{\"global_name\": [1]}"));
+    ASSERT_EQ(400,
+              ta_req(n.port, &r, "PATCH", API "/users/@me", alice.token, "{\"global_name\": [1]}"));
     ASSERT(ta_form_error(&r, "global_name"));
 
     /* Another user, seen publicly: no email. */
@@ -87,8 +88,8 @@ TEST_IMPL(api_accounts)
         char path[96];
 
         ta_user(n.port, "bob", &bob);
-        ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/users/%llu", ID(bob.id)), alice.token,
-                              NULL));
+        ASSERT_EQ(200,
+                  ta_req(n.port, &r, "GET", P(API "/users/%llu", ID(bob.id)), alice.token, NULL));
         ASSERT_STR_EQ("bob", js(r.json, "username"));
         ASSERT_NULL(json_object_get(r.json, "email"));
         ASSERT_EQ(400, ta_req(n.port, &r, "PATCH", API "/users/@me", alice.token,
@@ -125,11 +126,11 @@ TEST_IMPL(api_bots_oauth2)
     ASSERT_EQ(owner.id, jid(json_object_get(r.json, "owner"), "id"));
     ASSERT_EQ(400, ta_req(n.port, &r, "POST", API "/applications", owner.token, "{}"));
     ASSERT(ta_form_error(&r, "name"));
-    ASSERT_EQ(403, ta_req(n.port, &r, "POST", P(API "/applications/%llu/bot", ID(app)),
-                          other.token, NULL));
+    ASSERT_EQ(403, ta_req(n.port, &r, "POST", P(API "/applications/%llu/bot", ID(app)), other.token,
+                          NULL));
     TA_ERR(&r, 403, 50001);
-    ASSERT_EQ(200, ta_req(n.port, &r, "POST", P(API "/applications/%llu/bot", ID(app)),
-                          owner.token, NULL));
+    ASSERT_EQ(200, ta_req(n.port, &r, "POST", P(API "/applications/%llu/bot", ID(app)), owner.token,
+                          NULL));
     ASSERT_EQ(app, jid(r.json, "id"));
     ASSERT(jb(r.json, "bot"));
     snprintf(bot.token, sizeof(bot.token), "Bot %s", js(r.json, "token"));
@@ -150,8 +151,8 @@ TEST_IMPL(api_bots_oauth2)
     ASSERT_EQ(app, jid(r.json, "id"));
     ASSERT_EQ(200, ta_req(n.port, &r, "GET", API "/oauth2/applications/@me", bot.token, NULL));
     ASSERT_EQ(403, ta_req(n.port, &r, "GET", API "/applications/@me", owner.token, NULL));
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/applications/%llu", ID(app)), owner.token,
-                          NULL));
+    ASSERT_EQ(200,
+              ta_req(n.port, &r, "GET", P(API "/applications/%llu", ID(app)), owner.token, NULL));
     ASSERT_EQ(app, jid(json_object_get(r.json, "bot"), "id"));
 
     /* Gateway discovery, as discord.js does it first. */
@@ -173,14 +174,14 @@ TEST_IMPL(api_bots_oauth2)
     TA_ERR(&r, 403, 50001);
 
     /* Authorize: only a manager of the guild; unknown applications; then in. */
-    ASSERT_EQ(403, ta_req(n.port, &r, "POST",
-                          P(API "/oauth2/authorize?client_id=%llu&scope=bot&permissions=8", ID(app)),
-                          owner.token, "{\"authorize\": true, \"guild_id\": \"%llu\"}",
-                          ID(other_guild)));
+    ASSERT_EQ(
+        403, ta_req(n.port, &r, "POST",
+                    P(API "/oauth2/authorize?client_id=%llu&scope=bot&permissions=8", ID(app)),
+                    owner.token, "{\"authorize\": true, \"guild_id\": \"%llu\"}", ID(other_guild)));
     ASSERT(ta_code(&r) == 50013 || ta_code(&r) == 50001); /* not a member there at all */
     ASSERT_EQ(404, ta_req(n.port, &r, "POST",
-                          P(API "/oauth2/authorize?client_id=%llu&scope=bot", ID(app)),
-                          owner.token, "{\"authorize\": true, \"guild_id\": \"1234567890123\"}"));
+                          P(API "/oauth2/authorize?client_id=%llu&scope=bot", ID(app)), owner.token,
+                          "{\"authorize\": true, \"guild_id\": \"1234567890123\"}"));
     TA_ERR(&r, 404, 10004);
     ASSERT_EQ(404, ta_req(n.port, &r, "POST",
                           P(API "/oauth2/authorize?client_id=%llu&scope=bot", ID(guild)),
@@ -189,10 +190,13 @@ TEST_IMPL(api_bots_oauth2)
     ASSERT_EQ(400, ta_req(n.port, &r, "POST", API "/oauth2/authorize?scope=bot", owner.token,
                           "{\"authorize\": true, \"guild_id\": \"%llu\"}", ID(guild)));
     ASSERT(ta_form_error(&r, "client_id"));
-    ASSERT_EQ(200, ta_req(n.port, &r, "POST",
-                          P(API "/oauth2/authorize?client_id=%llu&scope=bot&permissions=8", ID(app)),
-                          owner.token, "{\"authorize\": true, \"guild_id\": \"%llu\", "
-                                       "\"permissions\": \"8\"}", ID(guild)));
+    ASSERT_EQ(200,
+              ta_req(n.port, &r, "POST",
+                     P(API "/oauth2/authorize?client_id=%llu&scope=bot&permissions=8", ID(app)),
+                     owner.token,
+                     "{\"authorize\": true, \"guild_id\": \"%llu\", "
+                     "\"permissions\": \"8\"}",
+                     ID(guild)));
     ASSERT_NOT_NULL(js(r.json, "location"));
 
     /* The bot is a member: it sees the guild and can post. */
@@ -239,8 +243,8 @@ TEST_IMPL(api_guilds)
     ASSERT_NULL(json_object_get(r.json, "approximate_member_count"));
 
     /* Reads need membership; unknown and malformed ids. */
-    ASSERT_EQ(403, ta_req(n.port, &r, "GET", P(API "/guilds/%llu", ID(guild)), outsider.token,
-                          NULL));
+    ASSERT_EQ(403,
+              ta_req(n.port, &r, "GET", P(API "/guilds/%llu", ID(guild)), outsider.token, NULL));
     TA_ERR(&r, 403, 50001);
     ASSERT_EQ(404, ta_req(n.port, &r, "GET", API "/guilds/1234567890123", owner.token, NULL));
     TA_ERR(&r, 404, 10004);
@@ -252,8 +256,8 @@ TEST_IMPL(api_guilds)
     ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/members?limit=10", ID(guild)),
                           member.token, NULL));
     ASSERT_EQ(2, json_array_size(r.json));
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/members", ID(guild)),
-                          member.token, NULL));
+    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/members", ID(guild)), member.token,
+                          NULL));
     ASSERT_EQ(1, json_array_size(r.json)); /* Discord's default limit is 1 */
     ASSERT_EQ(400, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/members?limit=1001", ID(guild)),
                           member.token, NULL));
@@ -265,8 +269,8 @@ TEST_IMPL(api_guilds)
                           P(API "/guilds/%llu/members/%llu", ID(guild), ID(outsider.id)),
                           member.token, NULL));
     TA_ERR(&r, 404, 10007);
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/roles", ID(guild)), member.token,
-                          NULL));
+    ASSERT_EQ(
+        200, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/roles", ID(guild)), member.token, NULL));
     ASSERT_EQ(guild, jid(json_array_get(r.json, 0), "id")); /* @everyone has the guild's id */
 
     /* Modify: the owner may, a member may not; bad fields are named. */
@@ -291,14 +295,14 @@ TEST_IMPL(api_guilds)
                           owner.token, NULL));
 
     /* Delete: only the owner; then it is gone. */
-    ASSERT_EQ(403, ta_req(n.port, &r, "DELETE", P(API "/guilds/%llu", ID(guild)), outsider.token,
-                          NULL));
-    ASSERT_EQ(204, ta_req(n.port, &r, "DELETE", P(API "/guilds/%llu", ID(guild)), owner.token,
-                          NULL));
+    ASSERT_EQ(403,
+              ta_req(n.port, &r, "DELETE", P(API "/guilds/%llu", ID(guild)), outsider.token, NULL));
+    ASSERT_EQ(204,
+              ta_req(n.port, &r, "DELETE", P(API "/guilds/%llu", ID(guild)), owner.token, NULL));
     ASSERT_EQ(404, ta_req(n.port, &r, "GET", P(API "/guilds/%llu", ID(guild)), owner.token, NULL));
     TA_ERR(&r, 404, 10004);
-    ASSERT_EQ(404, ta_req(n.port, &r, "GET", P(API "/channels/%llu", ID(channel)), owner.token,
-                          NULL));
+    ASSERT_EQ(404,
+              ta_req(n.port, &r, "GET", P(API "/channels/%llu", ID(channel)), owner.token, NULL));
     TA_ERR(&r, 404, 10003);
     ASSERT_EQ(200, ta_req(n.port, &r, "GET", API "/users/@me/guilds", owner.token, NULL));
     ASSERT_EQ(0, json_array_size(r.json));
@@ -329,10 +333,10 @@ TEST_IMPL(api_channels)
     ASSERT_EQ(201, ta_req(n.port, &r, "POST", P(API "/guilds/%llu/channels", ID(guild)),
                           owner.token, "{\"name\": \"talk\", \"type\": 2, \"bitrate\": 64000}"));
     voice = jid(r.json, "id");
-    ASSERT_EQ(201, ta_req(n.port, &r, "POST", P(API "/guilds/%llu/channels", ID(guild)),
-                          owner.token,
-                          "{\"name\": \"news\", \"topic\": \"what is new\", \"parent_id\": \"%llu\"}",
-                          ID(cat)));
+    ASSERT_EQ(201,
+              ta_req(n.port, &r, "POST", P(API "/guilds/%llu/channels", ID(guild)), owner.token,
+                     "{\"name\": \"news\", \"topic\": \"what is new\", \"parent_id\": \"%llu\"}",
+                     ID(cat)));
     text = jid(r.json, "id");
     ASSERT_EQ(0, ji(r.json, "type"));
     ASSERT_EQ(cat, jid(r.json, "parent_id"));
@@ -355,11 +359,11 @@ TEST_IMPL(api_channels)
     ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/channels", ID(guild)),
                           member.token, NULL));
     ASSERT_EQ(4, json_array_size(r.json));
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/channels/%llu", ID(voice)), member.token,
-                          NULL));
+    ASSERT_EQ(200,
+              ta_req(n.port, &r, "GET", P(API "/channels/%llu", ID(voice)), member.token, NULL));
     ASSERT_EQ(2, ji(r.json, "type"));
-    ASSERT_EQ(403, ta_req(n.port, &r, "GET", P(API "/channels/%llu", ID(text)), outsider.token,
-                          NULL));
+    ASSERT_EQ(403,
+              ta_req(n.port, &r, "GET", P(API "/channels/%llu", ID(text)), outsider.token, NULL));
     TA_ERR(&r, 403, 50001);
     ASSERT_EQ(404, ta_req(n.port, &r, "GET", API "/channels/1234567890123", owner.token, NULL));
     TA_ERR(&r, 404, 10003);
@@ -372,8 +376,8 @@ TEST_IMPL(api_channels)
                           "{\"topic\": \"%01025d\"}", 0));
     ASSERT(ta_form_error(&r, "topic"));
 
-    ASSERT_EQ(200, ta_req(n.port, &r, "DELETE", P(API "/channels/%llu", ID(text)), owner.token,
-                          NULL));
+    ASSERT_EQ(200,
+              ta_req(n.port, &r, "DELETE", P(API "/channels/%llu", ID(text)), owner.token, NULL));
     ASSERT_EQ(text, jid(r.json, "id"));
     ASSERT_EQ(404, ta_req(n.port, &r, "GET", P(API "/channels/%llu", ID(text)), owner.token, NULL));
     TA_ERR(&r, 404, 10003);
@@ -449,8 +453,8 @@ TEST_IMPL(api_errors)
         for (i = 0; i < depth; i++)
             deep[len++] = ']';
         deep[len++] = '}';
-        ASSERT_EQ(400, ta_raw(n.port, "POST", P(API "/channels/%llu/messages", ID(channel)), u.token,
-                              NULL, deep, (size_t)len, &r));
+        ASSERT_EQ(400, ta_raw(n.port, "POST", P(API "/channels/%llu/messages", ID(channel)),
+                              u.token, NULL, deep, (size_t)len, &r));
         TA_ERR(&r, 400, 50109);
         free(deep);
         ta_msg(n.port, &u, channel, "still here");
@@ -461,8 +465,8 @@ TEST_IMPL(api_errors)
     ASSERT(ta_form_error(&r, "channel_id"));
     ASSERT_EQ(400, ta_req(n.port, &r, "GET", API "/channels/0", u.token, NULL));
     ASSERT(ta_form_error(&r, "channel_id"));
-    ASSERT_EQ(400, ta_req(n.port, &r, "GET", API "/channels/99999999999999999999999", u.token,
-                          NULL));
+    ASSERT_EQ(400,
+              ta_req(n.port, &r, "GET", API "/channels/99999999999999999999999", u.token, NULL));
     ASSERT(ta_form_error(&r, "channel_id"));
     ASSERT_EQ(400, ta_req(n.port, &r, "GET",
                           P(API "/channels/%llu/messages/%%F0%%9F%%91%%8D", ID(channel)), u.token,

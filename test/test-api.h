@@ -33,10 +33,10 @@ void ta_stop(ta_node_t *n);
 
 typedef struct ta_res {
     int status;
-    char ctype[128];  /* Content-Type, "" if none */
-    char *body;       /* NUL-terminated (malloc'd) */
+    char ctype[128]; /* Content-Type, "" if none */
+    char *body;      /* NUL-terminated (malloc'd) */
     size_t len;
-    json_t *json;     /* the body parsed, or NULL */
+    json_t *json; /* the body parsed, or NULL */
 } ta_res_t;
 
 /* Sends one request (its own connection) to 127.0.0.1:port and reads the answer into
@@ -53,11 +53,11 @@ void ta_res_free(ta_res_t *res);
 /* The JSON error code of an error answer (-1 if none). */
 long long ta_code(const ta_res_t *res);
 /* Asserts an error answer: status, Discord code, and JSON content type. */
-#define TA_ERR(res, st, code)                                                                   \
-    do {                                                                                       \
-        ASSERT_EQ((st), (res)->status);                                                        \
-        ASSERT_EQ((code), ta_code(res));                                                       \
-        ASSERT_STR_EQ("application/json", (res)->ctype);                                        \
+#define TA_ERR(res, st, code)                                                                      \
+    do {                                                                                           \
+        ASSERT_EQ((st), (res)->status);                                                            \
+        ASSERT_EQ((code), ta_code(res));                                                           \
+        ASSERT_STR_EQ("application/json", (res)->ctype);                                           \
     } while (0)
 /* True if the 50035 answer has an error at the dotted path ("content", "embeds.0.title"). */
 bool ta_form_error(const ta_res_t *res, const char *path);

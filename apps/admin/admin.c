@@ -255,7 +255,7 @@ static int guild_list(store_t *s, int argc, char **argv, int from)
     if (rc < 0)
         return fail(s, "guild list", rc);
     printf("id\tname\towner_id\tmembers\n");
-    json_array_foreach (list, i, g)
+    json_array_foreach(list, i, g)
         printf("%s\t%s\t%s\t%lld\n", jstr(g, "id"), jstr(g, "name"), jstr(g, "owner_id"),
                (long long)json_integer_value(json_object_get(g, "member_count")));
     json_decref(list);
@@ -266,7 +266,7 @@ static int bulk_users(store_t *s, int argc, char **argv, int from)
 {
     static const char *const flags[] = {"guild", "count", "out", "prefix", NULL};
     const char *count_s, *out, *prefix;
-    char (*tokens)[STORE_TOKEN_SIZE];
+    char(*tokens)[STORE_TOKEN_SIZE];
     char auto_prefix[16];
     uint64_t guild;
     size_t i;
@@ -302,14 +302,16 @@ static int bulk_users(store_t *s, int argc, char **argv, int from)
     if (rc < 0) {
         free(tokens);
         if (rc == STORE_EINVAL)
-            fprintf(stderr, "hearth-server admin: names \"%s1\"...: a prefix of at most %d "
-                            "characters without @ # :\n", prefix, 32 - 7);
+            fprintf(stderr,
+                    "hearth-server admin: names \"%s1\"...: a prefix of at most %d "
+                    "characters without @ # :\n",
+                    prefix, 32 - 7);
         return fail(s, "bulk-users", rc);
     }
     f = fopen(out, "w");
     if (f == NULL) {
-        fprintf(stderr, "hearth-server admin: cannot write %s: %s (the users were created)\n",
-                out, strerror(errno));
+        fprintf(stderr, "hearth-server admin: cannot write %s: %s (the users were created)\n", out,
+                strerror(errno));
         free(tokens);
         return 1;
     }
@@ -320,8 +322,8 @@ static int bulk_users(store_t *s, int argc, char **argv, int from)
         fprintf(stderr, "hearth-server admin: writing %s: %s\n", out, strerror(errno));
         return 1;
     }
-    printf("created %ld users (%s1..%s%ld) in guild %" PRIu64 "; tokens in %s\n", n, prefix,
-           prefix, n, guild, out);
+    printf("created %ld users (%s1..%s%ld) in guild %" PRIu64 "; tokens in %s\n", n, prefix, prefix,
+           n, guild, out);
     return 0;
 }
 

@@ -68,8 +68,8 @@ static bool email_plausible(const char *e)
            strpbrk(e, " \t\r\n") == NULL;
 }
 
-/* Creates the user (j->user) and its first token in one transaction; the token goes to j->token, the id to j->out_id; on STORE_EEXIST,
- * j->note says which field ("email" or "username"). */
+/* Creates the user (j->user) and its first token in one transaction; the token goes to j->token,
+ * the id to j->out_id; on STORE_EEXIST, j->note says which field ("email" or "username"). */
 static int64_t register_job(store_t *s, void *arg)
 {
     api_job_t *j = arg;

@@ -3,10 +3,10 @@
  *
  * JSON goes through jansson with its defaults, which are strict where it matters
  * here: one value and nothing after it, no NUL escapes, no NaN, integers that fit 64
- * bits; anything else, or nesting deeper than JSON_MAX_DEPTH, is Discord's 400/50109. A JSON value that is not an object is
- * its 50035 DICT_TYPE_CONVERT. An empty body reads as {} (discord.js sends none for
- * POST /typing, say). The body's Content-Type is not required: a JSON body sent
- * without one is still read, as Discord does.
+ * bits; anything else, or nesting deeper than JSON_MAX_DEPTH, is Discord's 400/50109. A JSON value
+ * that is not an object is its 50035 DICT_TYPE_CONVERT. An empty body reads as {} (discord.js sends
+ * none for POST /typing, say). The body's Content-Type is not required: a JSON body sent without
+ * one is still read, as Discord does.
  *
  * Multipart: the part named payload_json is the JSON body. Without one, the text
  * parts (those without a filename) become string fields, as Discord accepts form

@@ -43,7 +43,8 @@ json_t *api_channel_params(api_form_t *f, const json_t *body, bool create)
     return params;
 }
 
-/* ---- GET /channels/{channel_id} ----------------------------------------------------------------- */
+/* ---- GET /channels/{channel_id} -----------------------------------------------------------------
+ */
 
 static int64_t channel_get_job(store_t *s, void *arg)
 {
@@ -73,7 +74,8 @@ static void channel_get(api_ctx_t *c)
     api_job_free(j);
 }
 
-/* ---- PATCH/DELETE /channels/{channel_id}, POST .../typing ---------------------------------------- */
+/* ---- PATCH/DELETE /channels/{channel_id}, POST .../typing
+ * ---------------------------------------- */
 
 /* Sends op with args (plus "channel_id") to the channel's hub and answers its
  * outcome; 204 when it has no body. */

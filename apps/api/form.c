@@ -149,8 +149,8 @@ static void length_error(api_form_t *f, const char *key, size_t min, size_t max)
     else if (max == SIZE_MAX)
         api_form_add(f, key, "BASE_TYPE_MIN_LENGTH", "Must be %zu or more in length.", min);
     else
-        api_form_add(f, key, "BASE_TYPE_BAD_LENGTH", "Must be between %zu and %zu in length.",
-                     min, max);
+        api_form_add(f, key, "BASE_TYPE_BAD_LENGTH", "Must be between %zu and %zu in length.", min,
+                     max);
 }
 
 int api_field_str(api_form_t *f, const json_t *obj, const char *key, size_t min, size_t max,
@@ -164,8 +164,7 @@ int api_field_str(api_form_t *f, const json_t *obj, const char *key, size_t min,
         return 0;
     if (!json_is_string(v)) {
         echo(v, shown);
-        api_form_add(f, key, "STRING_TYPE_CONVERT", "Could not interpret \"%s\" as string.",
-                     shown);
+        api_form_add(f, key, "STRING_TYPE_CONVERT", "Could not interpret \"%s\" as string.", shown);
         return -1;
     }
     len = api_utf8_len(json_string_value(v));
@@ -197,8 +196,8 @@ static int int_check(api_form_t *f, const char *key, int64_t v, int64_t min, int
                      int64_t *out)
 {
     if (v > max) {
-        api_form_add(f, key, "NUMBER_TYPE_MAX", "int value should be less than or equal to %" PRId64 ".",
-                     max);
+        api_form_add(f, key, "NUMBER_TYPE_MAX",
+                     "int value should be less than or equal to %" PRId64 ".", max);
         return -1;
     }
     if (v < min) {
@@ -264,8 +263,7 @@ int api_field_id(api_form_t *f, const json_t *obj, const char *key, uint64_t *ou
     return -1;
 }
 
-int api_field_array(api_form_t *f, const json_t *obj, const char *key, size_t max,
-                    json_t **out)
+int api_field_array(api_form_t *f, const json_t *obj, const char *key, size_t max, json_t **out)
 {
     json_t *v = json_object_get(obj, key);
 

@@ -11,7 +11,8 @@
 
 #define NSPECS(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- POST /guilds ------------------------------------------------------------------------------- */
+/* ---- POST /guilds -------------------------------------------------------------------------------
+ */
 
 static int64_t guild_create_job(store_t *s, void *arg)
 {
@@ -76,7 +77,8 @@ static void guild_create(api_ctx_t *c)
     json_decref(params);
 }
 
-/* ---- GET /guilds/{guild_id} -------------------------------------------------------------------- */
+/* ---- GET /guilds/{guild_id} --------------------------------------------------------------------
+ */
 
 static int64_t guild_get_job(store_t *s, void *arg)
 {
@@ -116,7 +118,8 @@ static void guild_get(api_ctx_t *c)
         api_store_error(c, rc, 10004);
     } else {
         if (j->flags) {
-            json_object_set_new(j->out, "approximate_member_count", json_integer((json_int_t)j->out_n));
+            json_object_set_new(j->out, "approximate_member_count",
+                                json_integer((json_int_t)j->out_n));
             /* Presences live in the hubs, not the store: none counted here yet. */
             json_object_set_new(j->out, "approximate_presence_count", json_integer(0));
         }
@@ -126,7 +129,8 @@ static void guild_get(api_ctx_t *c)
     api_job_free(j);
 }
 
-/* ---- PATCH/DELETE /guilds/{guild_id} ----------------------------------------------------------- */
+/* ---- PATCH/DELETE /guilds/{guild_id} -----------------------------------------------------------
+ */
 
 static void guild_modify(api_ctx_t *c)
 {
@@ -181,7 +185,8 @@ static void guild_delete(api_ctx_t *c)
     api_empty(c);
 }
 
-/* ---- members ------------------------------------------------------------------------------------ */
+/* ---- members ------------------------------------------------------------------------------------
+ */
 
 static int64_t member_list_job(store_t *s, void *arg)
 {
@@ -310,7 +315,8 @@ static void member_remove(api_ctx_t *c)
     api_empty(c);
 }
 
-/* ---- a guild's channels, roles and invites --------------------------------------------------------- */
+/* ---- a guild's channels, roles and invites
+ * --------------------------------------------------------- */
 
 /* j->a: the guild; j->flags picks the list. */
 enum { LIST_CHANNELS = 1, LIST_ROLES, LIST_INVITES };

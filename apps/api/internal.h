@@ -85,8 +85,8 @@ int api_body_parse(api_ctx_t *c);
 
 /* The "errors" object of a 50035 answer, filled by the validators below. */
 typedef struct api_form {
-    json_t *errors;   /* NULL until the first error */
-    char prefix[64];  /* prepended to keys: "message_reference." */
+    json_t *errors;  /* NULL until the first error */
+    char prefix[64]; /* prepended to keys: "message_reference." */
 } api_form_t;
 
 /* Adds an error at path (dotted: "embeds.0.title"; "" for the body itself) with
@@ -114,8 +114,7 @@ int api_field_bool(api_form_t *f, const json_t *obj, const char *key, bool *out)
 /* A snowflake, as a string or an integer. */
 int api_field_id(api_form_t *f, const json_t *obj, const char *key, uint64_t *out);
 /* An array of at most max items (borrowed reference). */
-int api_field_array(api_form_t *f, const json_t *obj, const char *key, size_t max,
-                    json_t **out);
+int api_field_array(api_form_t *f, const json_t *obj, const char *key, size_t max, json_t **out);
 /* An object (borrowed reference). */
 int api_field_object(api_form_t *f, const json_t *obj, const char *key, json_t **out);
 /* Adds BASE_TYPE_REQUIRED for key. */
@@ -159,7 +158,8 @@ bool api_param_id(api_ctx_t *c, const char *name, uint64_t *out);
 /* Characters (code points) in a UTF-8 string, or -1 if it is not valid UTF-8. */
 long api_utf8_len(const char *s);
 
-/* ---- replies (reply.c) ------------------------------------------------------------------------ */
+/* ---- replies (reply.c) ------------------------------------------------------------------------
+ */
 
 /* Answers status with v as the JSON body; takes v. */
 void api_json(api_ctx_t *c, int status, json_t *v);
@@ -209,7 +209,8 @@ bool api_check_guild_with(api_ctx_t *c, uint64_t guild_id, const json_t *extra);
  * or modify body, as a new object; errors go to f. */
 json_t *api_channel_params(api_form_t *f, const json_t *body, bool create);
 
-/* ---- store jobs (job.c) ------------------------------------------------------------------------ */
+/* ---- store jobs (job.c) ------------------------------------------------------------------------
+ */
 
 /* The record a store job reads its inputs from and writes its outputs to. It lives on
  * the heap, not on the request process's stack: should the process be killed while

@@ -65,8 +65,7 @@ static void invites_list(api_ctx_t *c)
     json_t *need = json_pack("{s:s}", "need", "16"); /* MANAGE_CHANNELS, as on Discord */
     bool ok;
 
-    ok = api_param_id(c, "channel_id", &channel_id) &&
-         api_check_channel_with(c, channel_id, need);
+    ok = api_param_id(c, "channel_id", &channel_id) && api_check_channel_with(c, channel_id, need);
     json_decref(need);
     if (!ok)
         return;
@@ -82,7 +81,8 @@ static void invites_list(api_ctx_t *c)
     api_job_free(j);
 }
 
-/* ---- /invites/{code} ---------------------------------------------------------------------------- */
+/* ---- /invites/{code} ----------------------------------------------------------------------------
+ */
 
 static int64_t invite_get_job(store_t *s, void *arg)
 {

@@ -23,7 +23,8 @@
 #define BULK_MAX 100
 #define BULK_AGE_MS (14LL * 24 * 3600 * 1000) /* Discord's two weeks */
 
-/* ---- GET /channels/{channel_id}/messages ------------------------------------------------------ */
+/* ---- GET /channels/{channel_id}/messages ------------------------------------------------------
+ */
 
 static int64_t message_list_job(store_t *s, void *arg)
 {
@@ -86,7 +87,8 @@ static void messages_list(api_ctx_t *c)
     api_job_free(j);
 }
 
-/* ---- bodies of create and edit ------------------------------------------------------------------ */
+/* ---- bodies of create and edit ------------------------------------------------------------------
+ */
 
 static bool blank(const char *s)
 {
@@ -101,11 +103,11 @@ static bool blank(const char *s)
 static void embeds_check(api_form_t *f, const json_t *body, json_t *args)
 {
     static const api_field_spec_t specs[] = {
-        {"title", API_F_STR, 0, 256, true},       {"description", API_F_STR, 0, 4096, true},
-        {"url", API_F_STR, 0, 2048, true},        {"timestamp", API_F_STR, 0, 64, true},
-        {"color", API_F_INT, 0, 0xFFFFFF, true},  {"fields", API_F_ARRAY, 0, 25, true},
-        {"footer", API_F_OBJECT, 0, 0, true},     {"image", API_F_OBJECT, 0, 0, true},
-        {"thumbnail", API_F_OBJECT, 0, 0, true},  {"author", API_F_OBJECT, 0, 0, true},
+        {"title", API_F_STR, 0, 256, true},      {"description", API_F_STR, 0, 4096, true},
+        {"url", API_F_STR, 0, 2048, true},       {"timestamp", API_F_STR, 0, 64, true},
+        {"color", API_F_INT, 0, 0xFFFFFF, true}, {"fields", API_F_ARRAY, 0, 25, true},
+        {"footer", API_F_OBJECT, 0, 0, true},    {"image", API_F_OBJECT, 0, 0, true},
+        {"thumbnail", API_F_OBJECT, 0, 0, true}, {"author", API_F_OBJECT, 0, 0, true},
     };
     json_t *embeds = NULL, *one = NULL, *e, *scratch;
     char scope[32];
@@ -118,10 +120,12 @@ static void embeds_check(api_form_t *f, const json_t *body, json_t *args)
     }
     if (embeds == NULL)
         return;
-    json_array_foreach (embeds, i, e) {
+    json_array_foreach(embeds, i, e)
+    {
         snprintf(scope, sizeof(scope), "embeds.%zu", i);
         if (!json_is_object(e)) {
-            api_form_add(f, scope, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType");
+            api_form_add(f, scope, "DICT_TYPE_CONVERT",
+                         "Only dictionaries may be used in a DictType");
             continue;
         }
         api_form_scope(f, scope);
@@ -137,10 +141,8 @@ static void embeds_check(api_form_t *f, const json_t *body, json_t *args)
 static void reference_check(api_form_t *f, const json_t *body, json_t *args)
 {
     static const api_field_spec_t specs[] = {
-        {"message_id", API_F_ID, 0, 0, false},
-        {"channel_id", API_F_ID, 0, 0, false},
-        {"guild_id", API_F_ID, 0, 0, false},
-        {"fail_if_not_exists", API_F_BOOL, 0, 0, false},
+        {"message_id", API_F_ID, 0, 0, false}, {"channel_id", API_F_ID, 0, 0, false},
+        {"guild_id", API_F_ID, 0, 0, false},   {"fail_if_not_exists", API_F_BOOL, 0, 0, false},
         {"type", API_F_INT, 0, 1, false},
     };
     json_t *ref = NULL, *copy;
@@ -217,7 +219,8 @@ static bool message_empty(const json_t *args)
            json_array_size(json_object_get(args, "sticker_ids")) == 0;
 }
 
-/* ---- POST /channels/{channel_id}/messages ------------------------------------------------------ */
+/* ---- POST /channels/{channel_id}/messages ------------------------------------------------------
+ */
 
 static void message_create(api_ctx_t *c)
 {
@@ -243,7 +246,8 @@ static void message_create(api_ctx_t *c)
     json_decref(args);
 }
 
-/* ---- GET/PATCH/DELETE /channels/{channel_id}/messages/{message_id} ----------------------------- */
+/* ---- GET/PATCH/DELETE /channels/{channel_id}/messages/{message_id} -----------------------------
+ */
 
 static int64_t message_get_job(store_t *s, void *arg)
 {
@@ -261,8 +265,7 @@ static void message_get(api_ctx_t *c)
     json_t *history = json_pack("{s:b}", "history", 1);
     bool ok;
 
-    ok = api_param_id(c, "channel_id", &channel_id) &&
-         api_param_id(c, "message_id", &message_id) &&
+    ok = api_param_id(c, "channel_id", &channel_id) && api_param_id(c, "message_id", &message_id) &&
          api_check_channel_with(c, channel_id, history);
     json_decref(history);
     if (!ok)
@@ -317,7 +320,8 @@ static void message_delete(api_ctx_t *c)
     json_decref(args);
 }
 
-/* ---- POST /channels/{channel_id}/messages/bulk-delete ------------------------------------------ */
+/* ---- POST /channels/{channel_id}/messages/bulk-delete ------------------------------------------
+ */
 
 static int64_t now_ms(void)
 {
@@ -345,7 +349,8 @@ static void messages_bulk_delete(api_ctx_t *c)
         api_form_add(&f, "messages", "BASE_TYPE_MIN_LENGTH", "Must be %d or more in length.",
                      BULK_MIN);
     ids = json_array();
-    json_array_foreach (list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         snprintf(key, sizeof(key), "messages.%zu", i);
         if (!((json_is_string(v) && snowflake_parse(json_string_value(v), &id) == 0) ||
               (json_is_integer(v) && json_integer_value(v) > 0 &&

@@ -91,8 +91,7 @@ static void reaction_op(api_ctx_t *c, hub_op_t op, bool with_emoji, bool with_us
     hub_result_t r;
     json_t *args;
 
-    if (!api_param_id(c, "channel_id", &channel_id) ||
-        !api_param_id(c, "message_id", &message_id))
+    if (!api_param_id(c, "channel_id", &channel_id) || !api_param_id(c, "message_id", &message_id))
         return;
     if (with_user && !api_param_id(c, "user_id", &user_id))
         return;
@@ -138,7 +137,8 @@ static void reactions_delete_emoji(api_ctx_t *c)
     reaction_op(c, HUB_OP_REACTION_REMOVE_EMOJI, true, false);
 }
 
-/* ---- GET .../reactions/{emoji} ---------------------------------------------------------------- */
+/* ---- GET .../reactions/{emoji} ----------------------------------------------------------------
+ */
 
 /* j->a, j->b: channel, message; j->s: the emoji's text (parsed here: the parse is
  * pure, and the parsed name must live where the job runs). */

@@ -45,34 +45,59 @@ void api_unauthorized(api_ctx_t *c)
 const char *api_code_text(int code)
 {
     switch (code) {
-    case 0: return "General error";
-    case 10002: return "Unknown Application";
-    case 10003: return "Unknown Channel";
-    case 10004: return "Unknown Guild";
-    case 10006: return "Unknown Invite";
-    case 10007: return "Unknown Member";
-    case 10008: return "Unknown Message";
-    case 10011: return "Unknown Role";
-    case 10013: return "Unknown User";
-    case 10014: return "Unknown Emoji";
-    case 20001: return "Bots cannot use this endpoint";
-    case 20002: return "Only bots can use this endpoint";
-    case 30003: return "Maximum number of pins reached (50)";
-    case 30010: return "Maximum number of reactions reached (20)";
-    case 50001: return "Missing Access";
-    case 50003: return "Cannot execute action on a DM channel";
-    case 50005: return "Cannot edit a message authored by another user";
-    case 50006: return "Cannot send an empty message";
-    case 50008: return "Cannot send messages in a non-text channel";
-    case 50013: return "Missing Permissions";
+    case 0:
+        return "General error";
+    case 10002:
+        return "Unknown Application";
+    case 10003:
+        return "Unknown Channel";
+    case 10004:
+        return "Unknown Guild";
+    case 10006:
+        return "Unknown Invite";
+    case 10007:
+        return "Unknown Member";
+    case 10008:
+        return "Unknown Message";
+    case 10011:
+        return "Unknown Role";
+    case 10013:
+        return "Unknown User";
+    case 10014:
+        return "Unknown Emoji";
+    case 20001:
+        return "Bots cannot use this endpoint";
+    case 20002:
+        return "Only bots can use this endpoint";
+    case 30003:
+        return "Maximum number of pins reached (50)";
+    case 30010:
+        return "Maximum number of reactions reached (20)";
+    case 50001:
+        return "Missing Access";
+    case 50003:
+        return "Cannot execute action on a DM channel";
+    case 50005:
+        return "Cannot edit a message authored by another user";
+    case 50006:
+        return "Cannot send an empty message";
+    case 50008:
+        return "Cannot send messages in a non-text channel";
+    case 50013:
+        return "Missing Permissions";
     case 50016:
         return "Provided too few or too many messages to delete. Must provide at least 2 and "
                "fewer than 100 messages to delete.";
-    case 50034: return "A message provided was too old to bulk delete";
-    case 50035: return "Invalid Form Body";
-    case 50055: return "Invalid Guild";
-    case 50109: return "The request body contains invalid JSON.";
-    default: return "Unknown";
+    case 50034:
+        return "A message provided was too old to bulk delete";
+    case 50035:
+        return "Invalid Form Body";
+    case 50055:
+        return "Invalid Guild";
+    case 50109:
+        return "The request body contains invalid JSON.";
+    default:
+        return "Unknown";
     }
 }
 
@@ -129,7 +154,8 @@ json_t *api_id_json(uint64_t id)
     return json_string(snowflake_str(id, buf));
 }
 
-/* ---- hubs -------------------------------------------------------------------------------------- */
+/* ---- hubs --------------------------------------------------------------------------------------
+ */
 
 void api_hub(api_ctx_t *c, hub_scope_t scope, uint64_t id, hub_op_t op, const json_t *args,
              hub_result_t *r)

@@ -13,9 +13,9 @@
 static const char *const prefixes[] = {"/api/v10", "/api"};
 
 static const api_route_t *const tables[] = {
-    api_auth_routes,  api_user_routes,    api_app_routes,     api_gateway_routes,
-    api_guild_routes, api_channel_routes, api_message_routes, api_reaction_routes,
-    api_invite_routes,
+    api_auth_routes,    api_user_routes,     api_app_routes,
+    api_gateway_routes, api_guild_routes,    api_channel_routes,
+    api_message_routes, api_reaction_routes, api_invite_routes,
 };
 
 /* Set once before the listener starts and only read afterwards, by request processes

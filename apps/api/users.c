@@ -109,7 +109,8 @@ static void me_modify(api_ctx_t *c)
     json_decref(params);
 }
 
-/* ---- GET /users/@me/guilds, DELETE /users/@me/guilds/{guild_id} ------------------------------- */
+/* ---- GET /users/@me/guilds, DELETE /users/@me/guilds/{guild_id} -------------------------------
+ */
 
 static int64_t user_guilds_job(store_t *s, void *arg)
 {
@@ -164,7 +165,8 @@ static void me_guild_leave(api_ctx_t *c)
     api_empty(c);
 }
 
-/* ---- GET/POST /users/@me/channels ------------------------------------------------------------- */
+/* ---- GET/POST /users/@me/channels -------------------------------------------------------------
+ */
 
 static int64_t dms_job(store_t *s, void *arg)
 {
@@ -209,7 +211,8 @@ static int64_t group_open_job(store_t *s, void *arg)
     size_t i;
     int rc;
 
-    json_array_foreach (j->params, i, tok) {
+    json_array_foreach(j->params, i, tok)
+    {
         bool bot;
 
         rc = store_token_lookup(s, json_string_value(tok), &ids[j->out_n], &bot);
@@ -240,7 +243,8 @@ static void me_channel_open(api_ctx_t *c)
     if (api_form_ok(&f) && n > STORE_GROUP_DM_MAX - 1)
         api_form_add(&f, "recipients", "BASE_TYPE_MAX_LENGTH", "Must be %d or fewer in length.",
                      STORE_GROUP_DM_MAX - 1);
-    json_array_foreach (tokens, i, v) {
+    json_array_foreach(tokens, i, v)
+    {
         if (!json_is_string(v) || strlen(json_string_value(v)) >= STORE_TOKEN_SIZE) {
             char key[40];
 
@@ -252,7 +256,8 @@ static void me_channel_open(api_ctx_t *c)
     ids = calloc(n + 1, sizeof(*ids)); /* owned by the job record's owner: freed below */
     if (ids == NULL)
         abort();
-    json_array_foreach (recipients, i, v) {
+    json_array_foreach(recipients, i, v)
+    {
         char key[40];
 
         snprintf(key, sizeof(key), "recipients.%zu", i);

@@ -196,8 +196,10 @@ int srv_config_load(srv_config_t *cfg, int argc, char **argv, int first)
     static const struct {
         const char *var, *key;
     } vars[] = {
-        {"HEARTH_BIND", "bind"},           {"HEARTH_PORT", "port"},
-        {"HEARTH_DATA_DIR", "data_dir"},   {"HEARTH_LOG_LEVEL", "log_level"},
+        {"HEARTH_BIND", "bind"},
+        {"HEARTH_PORT", "port"},
+        {"HEARTH_DATA_DIR", "data_dir"},
+        {"HEARTH_LOG_LEVEL", "log_level"},
         {"HEARTH_SCHEDULERS", "schedulers"},
     };
     static const char *const flags[] = {"bind", "port", "data-dir", "log-level", "schedulers"};
@@ -227,7 +229,8 @@ int srv_config_load(srv_config_t *cfg, int argc, char **argv, int first)
             return -1;
     }
     for (k = 0; k < sizeof(vars) / sizeof(vars[0]); k++)
-        if ((v = getenv(vars[k].var)) != NULL && *v != '\0' && set(cfg, vars[k].key, v, vars[k].var) < 0)
+        if ((v = getenv(vars[k].var)) != NULL && *v != '\0' &&
+            set(cfg, vars[k].key, v, vars[k].var) < 0)
             return -1;
     for (i = first; i < argc; i++) {
         missing = false;

@@ -149,8 +149,7 @@ static void drain(sigset_t *set)
     while (api_requests_active() > 0 && hearth_now_ms() < until)
         hearth_sleep(10);
     if (api_requests_active() > 0)
-        srv_log(SRV_LOG_WARN, "%zu requests still running: stopping anyway",
-                api_requests_active());
+        srv_log(SRV_LOG_WARN, "%zu requests still running: stopping anyway", api_requests_active());
     err = hearth_supervisor_stop(node.top, HEARTH_SHUTDOWN, TREE_STOP_MS);
     if (err)
         srv_log(SRV_LOG_WARN, "stopping the process tree: %s", hearth_strerror(err));

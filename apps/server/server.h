@@ -19,11 +19,11 @@ enum { SRV_LOG_ERROR = 0, SRV_LOG_WARN, SRV_LOG_INFO, SRV_LOG_DEBUG };
 
 typedef struct srv_config {
     char bind[256];
-    int port;           /* 0..65535; 0: the kernel picks one (printed at start) */
+    int port; /* 0..65535; 0: the kernel picks one (printed at start) */
     char data_dir[1024];
-    int log_level;      /* SRV_LOG_* */
-    int schedulers;     /* 0: one per core */
-    char config[1024];  /* the config file read, or "" */
+    int log_level;     /* SRV_LOG_* */
+    int schedulers;    /* 0: one per core */
+    char config[1024]; /* the config file read, or "" */
 } srv_config_t;
 
 /* Fills cfg from defaults, the config file, the environment and argv[first..argc)
