@@ -56,8 +56,8 @@ TEST_IMPL(gateway_send_limit)
     v = gwc_recv(&c2, 5000); /* HELLO */
     ASSERT_EQ(10, gwj_i(v, "op"));
     json_decref(v);
-    gwc_send(&c2, json_pack("{s:i, s:{s:s, s:s, s:i}}", "op", 6, "d", "token", token,
-                            "session_id", sid, "seq", (int)c.seq));
+    gwc_send(&c2, json_pack("{s:i, s:{s:s, s:s, s:i}}", "op", 6, "d", "token", token, "session_id",
+                            sid, "seq", (int)c.seq));
     v = gwc_wait(&c2, "RESUMED", 5000);
     ASSERT_NOT_NULL(v);
     json_decref(v);

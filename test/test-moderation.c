@@ -34,9 +34,9 @@ static json_t *perm_str(uint64_t perms)
 /* A role with perms (and a name); its id. */
 static uint64_t role_make(uint64_t guild, uint64_t actor, const char *name, uint64_t perms)
 {
-    json_t *body = gwt_req(HUB_GUILD, guild, HUB_OP_ROLE_CREATE, actor,
-                           json_pack("{s:s, s:o}", "name", name, "permissions", perm_str(perms)),
-                           200);
+    json_t *body =
+        gwt_req(HUB_GUILD, guild, HUB_OP_ROLE_CREATE, actor,
+                json_pack("{s:s, s:o}", "name", name, "permissions", perm_str(perms)), 200);
     uint64_t id = jid(body, "id");
 
     json_decref(body);
@@ -45,10 +45,9 @@ static uint64_t role_make(uint64_t guild, uint64_t actor, const char *name, uint
 
 static void role_give(uint64_t guild, uint64_t actor, uint64_t user, uint64_t role)
 {
-    json_decref(gwt_req(HUB_GUILD, guild, HUB_OP_MEMBER_ROLE_ADD, actor,
-                        json_pack("{s:I, s:I}", "user_id", (json_int_t)user, "role_id",
-                                  (json_int_t)role),
-                        204));
+    json_decref(gwt_req(
+        HUB_GUILD, guild, HUB_OP_MEMBER_ROLE_ADD, actor,
+        json_pack("{s:I, s:I}", "user_id", (json_int_t)user, "role_id", (json_int_t)role), 204));
 }
 
 /* user joins guild (as an invite accepted without its code would). */
@@ -58,8 +57,7 @@ static void join(uint64_t guild, uint64_t user)
                         json_pack("{s:I}", "user_id", (json_int_t)user), 201));
 }
 
-static void send_status(uint64_t channel, uint64_t actor, const char *content, int status,
-                        int code)
+static void send_status(uint64_t channel, uint64_t actor, const char *content, int status, int code)
 {
     hub_result_t r;
 
@@ -138,7 +136,7 @@ static json_t *audit_last(gwt_env_t *e, uint64_t guild, int type)
     return entry;
 }
 
-/* ---- overwrites ----------------------------------------------------------------------------- */
+/* ---- overwrites ------------------------------------------------------------------------------ */
 
 /* A member denied VIEW_CHANNEL by an overwrite cannot read or send there and gets none
  * of its events; SEND_MESSAGES and READ_MESSAGE_HISTORY overwrites deny just those;
@@ -190,8 +188,8 @@ TEST_IMPL(moderation_overwrite_hides_channel)
     json_decref(v);
 
     /* No reads, no writes, no history. */
-    ASSERT_EQ(50001, req_code(HUB_CHANNEL, secret, HUB_OP_CHECK_ACCESS, member, json_object(),
-                              403));
+    ASSERT_EQ(50001,
+              req_code(HUB_CHANNEL, secret, HUB_OP_CHECK_ACCESS, member, json_object(), 403));
     ASSERT_EQ(50001, req_code(HUB_CHANNEL, secret, HUB_OP_CHECK_ACCESS, member,
                               json_pack("{s:b}", "history", 1), 403));
     send_status(secret, member, "let me in", 403, 50001);
@@ -202,8 +200,7 @@ TEST_IMPL(moderation_overwrite_hides_channel)
                         json_pack("{s:b}", "history", 1), 204));
     mid = send_ok(secret, owner, "for owners' eyes");
     json_decref(gwt_req(HUB_CHANNEL, secret, HUB_OP_REACTION_ADD, owner,
-                        json_pack("{s:I, s:s}", "message_id", (json_int_t)mid, "emoji", "👍"),
-                        204));
+                        json_pack("{s:I, s:s}", "message_id", (json_int_t)mid, "emoji", "👍"), 204));
     json_decref(gwt_req(HUB_CHANNEL, secret, HUB_OP_TYPING, owner, json_object(), 204));
     send_ok(general, owner, "for everyone");
     /* Nothing of the secret channel before it: no message, reaction or typing. */
@@ -382,7 +379,7 @@ TEST_IMPL(moderation_ban_blocks_rejoin)
     return 0;
 }
 
-/* ---- timeouts --------------------------------------------------------------------------------- */
+/* ---- timeouts -------------------------------------------------------------------------------- */
 
 /* A timed-out member cannot send, react or type until its timeout ends. */
 TEST_IMPL(moderation_timeout_expires)
@@ -444,10 +441,9 @@ TEST_IMPL(moderation_timeout_expires)
     json_decref(v);
 
     send_status(general, member, "can I talk?", 403, 50013);
-    ASSERT_EQ(50013, req_code(HUB_CHANNEL, general, HUB_OP_REACTION_ADD, member,
-                              json_pack("{s:I, s:s}", "message_id", (json_int_t)mid, "emoji",
-                                        "👍"),
-                              403));
+    ASSERT_EQ(50013,
+              req_code(HUB_CHANNEL, general, HUB_OP_REACTION_ADD, member,
+                       json_pack("{s:I, s:s}", "message_id", (json_int_t)mid, "emoji", "👍"), 403));
     ASSERT_EQ(50013, req_code(HUB_CHANNEL, general, HUB_OP_TYPING, member, json_object(), 403));
     /* It still reads. */
     json_decref(gwt_req(HUB_CHANNEL, general, HUB_OP_CHECK_ACCESS, member,
@@ -458,8 +454,7 @@ TEST_IMPL(moderation_timeout_expires)
         usleep(20000);
     send_ok(general, member, "I am back");
     json_decref(gwt_req(HUB_CHANNEL, general, HUB_OP_REACTION_ADD, member,
-                        json_pack("{s:I, s:s}", "message_id", (json_int_t)mid, "emoji", "👍"),
-                        204));
+                        json_pack("{s:I, s:s}", "message_id", (json_int_t)mid, "emoji", "👍"), 204));
 
     /* Audited with its reason. */
     v = audit_last(&e, guild, STORE_AUDIT_MEMBER_UPDATE);
@@ -477,17 +472,17 @@ TEST_IMPL(moderation_timeout_expires)
                                   "communication_disabled_until", until),
                         200));
     send_status(general, member, "again?", 403, 50013);
-    json_decref(gwt_req(HUB_GUILD, guild, HUB_OP_MEMBER_MODIFY, mod,
-                        json_pack("{s:I, s:n}", "user_id", (json_int_t)member,
-                                  "communication_disabled_until"),
-                        200));
+    json_decref(gwt_req(
+        HUB_GUILD, guild, HUB_OP_MEMBER_MODIFY, mod,
+        json_pack("{s:I, s:n}", "user_id", (json_int_t)member, "communication_disabled_until"),
+        200));
     send_ok(general, member, "free");
     gwc_close(&co, 1000);
     gwt_stop(&e);
     return 0;
 }
 
-/* ---- the hierarchy ------------------------------------------------------------------------------ */
+/* ---- the hierarchy --------------------------------------------------------------------------- */
 
 /* A moderator cannot kick (or otherwise manage) an admin above it, nor manage roles
  * at or above its own; the owner is above all. Role ops send their events. */
@@ -519,8 +514,8 @@ TEST_IMPL(moderation_hierarchy)
     ASSERT_EQ(admin_role, jid(gwj(v, "d.role"), "id"));
     ASSERT_EQ(guild, jid(gwj(v, "d"), "guild_id"));
     json_decref(v);
-    mod_role = role_make(guild, owner, "mod",
-                         PERM_KICK_MEMBERS | PERM_MANAGE_ROLES | PERM_BAN_MEMBERS);
+    mod_role =
+        role_make(guild, owner, "mod", PERM_KICK_MEMBERS | PERM_MANAGE_ROLES | PERM_BAN_MEMBERS);
     v = gwc_wait(&co, "GUILD_ROLE_UPDATE", 5000); /* admin moved up to make room */
     ASSERT_NOT_NULL(v);
     ASSERT_EQ(admin_role, jid(gwj(v, "d.role"), "id"));
@@ -550,18 +545,18 @@ TEST_IMPL(moderation_hierarchy)
                               json_pack("{s:I, s:I}", "user_id", (json_int_t)member, "role_id",
                                         (json_int_t)mod_role),
                               403));
-    ASSERT_EQ(50013, req_code(HUB_GUILD, guild, HUB_OP_ROLE_MODIFY, mod,
-                              json_pack("{s:I, s:s}", "role_id", (json_int_t)admin_role, "name",
-                                        "mine"),
-                              403));
+    ASSERT_EQ(50013,
+              req_code(HUB_GUILD, guild, HUB_OP_ROLE_MODIFY, mod,
+                       json_pack("{s:I, s:s}", "role_id", (json_int_t)admin_role, "name", "mine"),
+                       403));
     ASSERT_EQ(50013, req_code(HUB_GUILD, guild, HUB_OP_ROLE_MODIFY, mod,
                               json_pack("{s:I, s:o}", "role_id", (json_int_t)low_role,
                                         "permissions", perm_str(PERM_ADMINISTRATOR)),
                               403));
-    ASSERT_EQ(50013, req_code(HUB_GUILD, guild, HUB_OP_ROLE_MODIFY, mod,
-                              json_pack("{s:I, s:i}", "role_id", (json_int_t)low_role,
-                                        "position", 3),
-                              403));
+    ASSERT_EQ(50013,
+              req_code(HUB_GUILD, guild, HUB_OP_ROLE_MODIFY, mod,
+                       json_pack("{s:I, s:i}", "role_id", (json_int_t)low_role, "position", 3),
+                       403));
     body = gwt_req(HUB_GUILD, guild, HUB_OP_ROLE_MODIFY, mod,
                    json_pack("{s:I, s:s, s:o}", "role_id", (json_int_t)low_role, "name", "helper",
                              "permissions", perm_str(PERM_KICK_MEMBERS)),
@@ -575,8 +570,7 @@ TEST_IMPL(moderation_hierarchy)
 
     /* The admin (above) kicks the moderator; the moderator kicks the member (below). */
     json_decref(gwt_req(HUB_GUILD, guild, HUB_OP_MEMBER_REMOVE, mod,
-                        json_pack("{s:I, s:s}", "user_id", (json_int_t)member, "reason",
-                                  "rude"),
+                        json_pack("{s:I, s:s}", "user_id", (json_int_t)member, "reason", "rude"),
                         204));
     v = audit_last(&e, guild, STORE_AUDIT_MEMBER_KICK);
     ASSERT_EQ(mod, jid(v, "user_id"));
@@ -587,10 +581,9 @@ TEST_IMPL(moderation_hierarchy)
                         json_pack("{s:I}", "user_id", (json_int_t)mod), 204));
 
     /* Role positions and deletion. */
-    body = gwt_req(HUB_GUILD, guild, HUB_OP_ROLE_POSITIONS, owner,
-                   json_pack("{s:[{s:I, s:i}]}", "positions", "id", (json_int_t)low_role,
-                             "position", 3),
-                   200);
+    body = gwt_req(
+        HUB_GUILD, guild, HUB_OP_ROLE_POSITIONS, owner,
+        json_pack("{s:[{s:I, s:i}]}", "positions", "id", (json_int_t)low_role, "position", 3), 200);
     ASSERT_EQ(4, json_array_size(body));
     json_decref(body);
     json_decref(gwt_req(HUB_GUILD, guild, HUB_OP_ROLE_DELETE, owner,
@@ -610,7 +603,7 @@ TEST_IMPL(moderation_hierarchy)
     return 0;
 }
 
-/* ---- auto-moderation ---------------------------------------------------------------------------- */
+/* ---- auto-moderation ------------------------------------------------------------------------- */
 
 /* A keyword rule blocks a banned word (400/200000, not stored, an alert posted); a spam
  * rule times a repeat spammer out; the owner (MANAGE_GUILD) is exempt; the rule ops
@@ -640,10 +633,10 @@ TEST_IMPL(moderation_automod)
     ASSERT_EQ(50013, req_code(HUB_GUILD, guild, HUB_OP_AUTOMOD_LIST, member, json_object(), 403));
     body = gwt_req(HUB_GUILD, guild, HUB_OP_AUTOMOD_CREATE, owner,
                    json_pack("{s:s, s:i, s:i, s:b, s:{s:[s]}, s:[{s:i}, {s:i, s:{s:I}}], s:s}",
-                             "name", "Banned words", "event_type", 1, "trigger_type", 1,
-                             "enabled", 1, "trigger_metadata", "keyword_filter", "darn",
-                             "actions", "type", 1, "type", 2, "metadata", "channel_id",
-                             (json_int_t)alerts, "reason", "keep it clean"),
+                             "name", "Banned words", "event_type", 1, "trigger_type", 1, "enabled",
+                             1, "trigger_metadata", "keyword_filter", "darn", "actions", "type", 1,
+                             "type", 2, "metadata", "channel_id", (json_int_t)alerts, "reason",
+                             "keep it clean"),
                    200);
     rule_kw = jid(body, "id");
     ASSERT_EQ(owner, jid(body, "creator_id"));
@@ -655,8 +648,8 @@ TEST_IMPL(moderation_automod)
     body = gwt_req(HUB_GUILD, guild, HUB_OP_AUTOMOD_CREATE, owner,
                    json_pack("{s:s, s:i, s:i, s:b, s:{s:i}, s:[{s:i}, {s:i, s:{s:i}}]}", "name",
                              "Spam", "event_type", 1, "trigger_type", 3, "enabled", 1,
-                             "trigger_metadata", "duplicate_limit", 3, "actions", "type", 1,
-                             "type", 3, "metadata", "duration_seconds", 60),
+                             "trigger_metadata", "duplicate_limit", 3, "actions", "type", 1, "type",
+                             3, "metadata", "duration_seconds", 60),
                    200);
     rule_spam = jid(body, "id");
     json_decref(body);
@@ -741,6 +734,122 @@ TEST_IMPL(moderation_automod)
     ASSERT_EQ(1, json_array_size(list));
     json_decref(list);
     gwc_close(&co, 1000);
+    gwt_stop(&e);
+    return 0;
+}
+
+/* ---- message permissions
+ * ------------------------------------------------------------------------- */
+
+/* MANAGE_MESSAGES for others' messages and reactions, ADD_REACTIONS only for a new
+ * emoji, MENTION_EVERYONE for @everyone and unmentionable roles, READ_MESSAGE_HISTORY
+ * for replies, SEND_TTS_MESSAGES for tts; audit entries only for VIEW_AUDIT_LOG. */
+TEST_IMPL(moderation_message_permissions)
+{
+    char t_owner[STORE_TOKEN_SIZE], t_member[STORE_TOKEN_SIZE], t_mod[STORE_TOKEN_SIZE];
+    uint64_t owner, member, mod, guild, general, m1, m2, m3, mod_role, quiet_role;
+    gwt_env_t e;
+    gwc_t cm;
+    json_t *v, *body;
+    bool marker = false;
+
+    gwt_start(&e, NULL, NULL);
+    owner = gwt_user(&e, "owner", t_owner);
+    member = gwt_user(&e, "member", t_member);
+    mod = gwt_user(&e, "mod", t_mod);
+    guild = ts_guild(e.db, owner, "Messages", &general);
+    join(guild, member);
+    join(guild, mod);
+    mod_role = role_make(guild, owner, "mod", PERM_MANAGE_MESSAGES);
+    role_give(guild, owner, mod, mod_role);
+    quiet_role = role_make(guild, owner, "quiet", 0); /* not mentionable */
+    /* @everyone without ADD_REACTIONS and MENTION_EVERYONE. */
+    json_decref(gwt_req(HUB_GUILD, guild, HUB_OP_ROLE_MODIFY, owner,
+                        json_pack("{s:I, s:o}", "role_id", (json_int_t)guild, "permissions",
+                                  perm_str(STORE_PERM_EVERYONE_DEFAULT &
+                                           ~(PERM_ADD_REACTIONS | PERM_MENTION_EVERYONE))),
+                        200));
+    session(&cm, &e, t_member, 1);
+
+    /* Deleting others' messages. */
+    m1 = send_ok(general, owner, "one");
+    m2 = send_ok(general, owner, "two");
+    m3 = send_ok(general, owner, "three");
+    ASSERT_EQ(50013, req_code(HUB_CHANNEL, general, HUB_OP_MESSAGE_DELETE, member,
+                              json_pack("{s:I}", "message_id", (json_int_t)m1), 403));
+    ASSERT_EQ(50013,
+              req_code(HUB_CHANNEL, general, HUB_OP_MESSAGE_BULK_DELETE, member,
+                       json_pack("{s:[I, I]}", "messages", (json_int_t)m1, (json_int_t)m2), 403));
+    json_decref(
+        gwt_req(HUB_CHANNEL, general, HUB_OP_MESSAGE_DELETE, mod,
+                json_pack("{s:I, s:s}", "message_id", (json_int_t)m1, "reason", "off topic"), 204));
+    v = audit_last(&e, guild, STORE_AUDIT_MESSAGE_DELETE);
+    ASSERT_EQ(owner, jid(v, "target_id"));
+    ASSERT_STR_EQ("off topic", js(v, "reason"));
+    json_decref(v);
+
+    /* Reactions: a new emoji needs ADD_REACTIONS; joining one there does not. */
+    ASSERT_EQ(50013,
+              req_code(HUB_CHANNEL, general, HUB_OP_REACTION_ADD, member,
+                       json_pack("{s:I, s:s}", "message_id", (json_int_t)m2, "emoji", "🔥"), 403));
+    json_decref(gwt_req(HUB_CHANNEL, general, HUB_OP_REACTION_ADD, owner,
+                        json_pack("{s:I, s:s}", "message_id", (json_int_t)m2, "emoji", "🔥"), 204));
+    json_decref(gwt_req(HUB_CHANNEL, general, HUB_OP_REACTION_ADD, member,
+                        json_pack("{s:I, s:s}", "message_id", (json_int_t)m2, "emoji", "🔥"), 204));
+    ASSERT_EQ(50013, req_code(HUB_CHANNEL, general, HUB_OP_REACTION_REMOVE_USER, member,
+                              json_pack("{s:I, s:s, s:I}", "message_id", (json_int_t)m2, "emoji",
+                                        "🔥", "user_id", (json_int_t)owner),
+                              403));
+    ASSERT_EQ(50013, req_code(HUB_CHANNEL, general, HUB_OP_REACTION_REMOVE_ALL, member,
+                              json_pack("{s:I}", "message_id", (json_int_t)m2), 403));
+    json_decref(gwt_req(HUB_CHANNEL, general, HUB_OP_REACTION_REMOVE_ALL, mod,
+                        json_pack("{s:I}", "message_id", (json_int_t)m2), 204));
+
+    /* Mentions: without MENTION_EVERYONE, @everyone and an unmentionable role do not
+     * ping; the owner's do. */
+    body = gwt_req(HUB_CHANNEL, general, HUB_OP_MESSAGE_CREATE, member,
+                   json_pack("{s:s, s:b}", "content", "@everyone look <@&0>", "tts", 1), 200);
+    ASSERT(json_is_false(json_object_get(body, "mention_everyone")));
+    ASSERT(json_is_false(json_object_get(body, "tts")));
+    json_decref(body);
+    {
+        char text[64];
+        snprintf(text, sizeof(text), "hey <@&%llu>", (unsigned long long)quiet_role);
+        body = gwt_req(HUB_CHANNEL, general, HUB_OP_MESSAGE_CREATE, member,
+                       json_pack("{s:s}", "content", text), 200);
+        ASSERT_EQ(0, json_array_size(json_object_get(body, "mention_roles")));
+        json_decref(body);
+        body = gwt_req(HUB_CHANNEL, general, HUB_OP_MESSAGE_CREATE, owner,
+                       json_pack("{s:s}", "content", text), 200);
+        ASSERT_EQ(1, json_array_size(json_object_get(body, "mention_roles")));
+        json_decref(body);
+    }
+    body = gwt_req(HUB_CHANNEL, general, HUB_OP_MESSAGE_CREATE, owner,
+                   json_pack("{s:s}", "content", "@everyone listen"), 200);
+    ASSERT(json_is_true(json_object_get(body, "mention_everyone")));
+    json_decref(body);
+
+    /* Replies need READ_MESSAGE_HISTORY. */
+    json_decref(gwt_req(HUB_CHANNEL, general, HUB_OP_OVERWRITE_PUT, owner,
+                        json_pack("{s:I, s:i, s:o}", "overwrite_id", (json_int_t)member, "type", 1,
+                                  "deny", perm_str(PERM_READ_MESSAGE_HISTORY)),
+                        204));
+    ASSERT_EQ(160002, req_code(HUB_CHANNEL, general, HUB_OP_MESSAGE_CREATE, member,
+                               json_pack("{s:s, s:{s:I}}", "content", "re", "message_reference",
+                                         "message_id", (json_int_t)m3),
+                               403));
+
+    /* The member saw messages, but none of the audit entries (no VIEW_AUDIT_LOG). */
+    send_ok(general, owner, "marker");
+    while (!marker && (v = gwc_recv(&cm, 5000)) != NULL) {
+        const char *t = gwj_s(v, "t");
+        ASSERT(t == NULL || strcmp(t, "GUILD_AUDIT_LOG_ENTRY_CREATE") != 0);
+        marker =
+            t != NULL && !strcmp(t, "MESSAGE_CREATE") && !strcmp(gwj_s(v, "d.content"), "marker");
+        json_decref(v);
+    }
+    ASSERT(marker);
+    gwc_close(&cm, 1000);
     gwt_stop(&e);
     return 0;
 }

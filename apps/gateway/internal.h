@@ -84,11 +84,11 @@ typedef struct gw {
     uint64_t sid[2];    /* session id, 128 random bits */
     uint64_t last_hb;   /* hearth_now_ms of the last heartbeat (or HELLO, a resume) */
     uint64_t detached_at;
-    uint64_t timer; /* the pending timer's ref, 0 if none */
+    uint64_t timer;    /* the pending timer's ref, 0 if none */
     rl_window_t sends; /* the client's frames in the current 60 s window (gateway.c) */
-    uint32_t seq;   /* the last sequence number sent */
-    uint32_t floor; /* a RESUME may start from seq >= floor */
-    uint16_t tgen;  /* timer generation: stale timer messages are ignored */
+    uint32_t seq;      /* the last sequence number sent */
+    uint32_t floor;    /* a RESUME may start from seq >= floor */
+    uint16_t tgen;     /* timer generation: stale timer messages are ignored */
     uint16_t shard_id, shard_count;
     uint16_t large_threshold;
     uint16_t nsubs, capsubs;
@@ -105,8 +105,7 @@ typedef struct gw {
     uint32_t rhead, rn, rcap;
 } gw_t;
 
-/* ---- identify.c -------------------------------------------------------------------------------
- */
+/* ---- identify.c ------------------------------------------------------------------------------ */
 
 /* The helper's answer: this, nguilds gw_guild_t, then the JSON text of
  * {"user", "application" (bots), "private_channels"}. */

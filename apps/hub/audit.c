@@ -27,20 +27,31 @@ void hub__change(json_t **changes, const char *key, json_t *old_value, json_t *n
     json_array_append_new(*changes, c);
 }
 
+/* The names hub_request's args use for what a request is about (hub.h), which are
+ * not fields of the object changed. */
+static bool request_key(const char *k)
+{
+    static const char *const keys[] = {"reason",  "channel_id", "user_id",      "role_id",
+                                       "rule_id", "message_id", "overwrite_id", "guild_id"};
+    size_t i;
+
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strcmp(k, keys[i]) == 0)
+            return true;
+    return false;
+}
+
 void hub__diff(json_t **changes, const json_t *args, const json_t *before, const json_t *after)
 {
     json_t *o, *n;
     const char *k;
-    size_t kl;
     void *it;
 
     for (it = json_object_iter((json_t *)args); it != NULL;
          it = json_object_iter_next((json_t *)args, it)) {
         k = json_object_iter_key(it);
-        kl = strlen(k);
-        if (strcmp(k, "reason") == 0 || (kl > 3 && strcmp(k + kl - 3, "_id") == 0 &&
-                                         strcmp(k, "parent_id") != 0 && strcmp(k, "owner_id") != 0))
-            continue; /* the request's own names, not fields */
+        if (request_key(k))
+            continue;
         o = json_object_get(before, k);
         n = json_object_get(after, k);
         if (n == NULL || (o != NULL && json_equal(o, n)))

@@ -40,7 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- configuration ----------------------------------------------------------------------- */
+/* ---- configuration --------------------------------------------------------------------------- */
 
 #define HUB_DEFAULT_IDLE_MS 300000
 #define HUB_DEFAULT_CALL_TIMEOUT_MS 10000
@@ -49,7 +49,7 @@
 /* The tree's settings, set once by hub_sup_child_start before any hub runs. */
 extern hub_config_t hub__config;
 
-/* ---- wire format: requests and replies ---------------------------------------------------- */
+/* ---- wire format: requests and replies ------------------------------------------------------- */
 
 /* hub_request -> hub (a hearth_call): a hub_req_t, then the args as JSON text. */
 #define HUB_TAG_REQUEST (HUB_TAG_BASE + 0x10)
@@ -97,7 +97,7 @@ typedef struct hub_dir_notify {
 /* The directory's server callbacks (directory.c). */
 extern const hearth_server_cbs_t hub__directory_cbs;
 
-/* ---- the hub process ------------------------------------------------------------------------ */
+/* ---- the hub process ------------------------------------------------------------------------- */
 
 enum { HUB_KIND_GUILD = 1, HUB_KIND_PRIVATE = 2 };
 
@@ -212,7 +212,7 @@ void hub__members_request(hub_t *h, hearth_msg_t *m);
 /* ops_*.c: each fills res (zeroed on entry) for one request. */
 void hub__op(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res);
 
-/* ---- helpers shared by the op files (ops_util.c) ------------------------------------------ */
+/* ---- helpers shared by the op files (ops_util.c) --------------------------------------------- */
 
 /* Results. */
 void hub__ok(hub_result_t *r, int status, json_t *body); /* takes body (may be NULL) */
@@ -270,7 +270,7 @@ void hub__fan_guild(hub_t *h, hub_event_t ev, uint64_t need, uint64_t perm, json
 /* GUILD_MEMBER_* "d": a copy of member with guild_id (new reference). */
 json_t *hub__member_event(hub_t *h, const json_t *member);
 
-/* ---- permissions (perms.c) ------------------------------------------------------------------ */
+/* ---- permissions (perms.c) ------------------------------------------------------------------- */
 
 /* The wall clock in Unix ms: timeouts are wall-clock times (ISO 8601 in the store). */
 int64_t hub__now_ms(void);
@@ -299,13 +299,14 @@ bool hub__above_role(hub_t *h, uint64_t actor, uint64_t role_id);
 void hub__perm_member(hub_t *h, const json_t *member);
 void hub__perm_channel(hub_t *h, const json_t *channel);
 
-/* ---- the audit log (audit.c) --------------------------------------------------------------- */
+/* ---- the audit log (audit.c) ----------------------------------------------------------------- */
 
 /* Appends {"key", "old_value", "new_value"} to *changes (an array made on first use);
  * old or new may be NULL (left out, as Discord does for a value that was not there). */
 void hub__change(json_t **changes, const char *key, json_t *old_value, json_t *new_value);
-/* The changes of the keys of args (but "reason" and ids named *_id) whose values differ
- * between before and after, into *changes. */
+/* The changes of the keys of args (but "reason" and the ids that name what a request
+ * is about: channel_id, user_id, ...) whose values differ between before and after,
+ * into *changes. */
 void hub__diff(json_t **changes, const json_t *args, const json_t *before, const json_t *after);
 /* args' "reason" (X-Audit-Log-Reason) cut to STORE_REASON_MAX characters at a
  * character boundary, in buf (size: 4 * STORE_REASON_MAX + 1 holds any); NULL if none. */
@@ -345,8 +346,8 @@ int hub__member_write(hub_t *h, uint64_t user_id, const json_t *params, json_t *
  * clears *v; with no hit that costs nothing. content must outlive both calls. */
 void hub__automod_load(hub_t *h);
 bool hub__automod_check(hub_t *h, uint64_t author, uint64_t channel_id, const char *content,
-                        size_t mention_count, bool edit, automod_verdict_t *v,
-                        automod_message_t *m, hub_result_t *res);
+                        size_t mention_count, bool edit, automod_verdict_t *v, automod_message_t *m,
+                        hub_result_t *res);
 void hub__automod_after(hub_t *h, automod_verdict_t *v, const automod_message_t *m,
                         uint64_t message_id);
 

@@ -23,7 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- loading ------------------------------------------------------------------------------------- */
+/* ---- loading
+ * ------------------------------------------------------------------------------------- */
 
 static int64_t rules_job(store_t *s, void *arg)
 {
@@ -45,7 +46,8 @@ void hub__automod_load(hub_t *h)
     hub__job_free(j);
 }
 
-/* ---- the rules' ops -------------------------------------------------------------------------------- */
+/* ---- the rules' ops
+ * -------------------------------------------------------------------------------- */
 
 static bool channel_exists(void *arg, uint64_t channel_id)
 {
@@ -100,8 +102,7 @@ static void fan_rule(hub_t *h, hub_event_t ev, json_t *rule)
 }
 
 /* Create (old NULL) or modify (old: the rule as it is) with the body args. */
-static void rule_write(hub_t *h, uint64_t actor, json_t *args, const json_t *old,
-                       hub_result_t *res)
+static void rule_write(hub_t *h, uint64_t actor, json_t *args, const json_t *old, hub_result_t *res)
 {
     automod_refs_t refs = {channel_exists, role_exists, h};
     json_t *body, *rule = NULL, *errs = NULL, *changes = NULL;
@@ -145,8 +146,7 @@ static void rule_write(hub_t *h, uint64_t actor, json_t *args, const json_t *old
         else
             hub__change(&changes, "name", NULL, json_object_get(j->out, "name"));
         automod_rule_set(h->am, j->out);
-        fan_rule(h,
-                 old ? HUB_EV_AUTO_MODERATION_RULE_UPDATE : HUB_EV_AUTO_MODERATION_RULE_CREATE,
+        fan_rule(h, old ? HUB_EV_AUTO_MODERATION_RULE_UPDATE : HUB_EV_AUTO_MODERATION_RULE_CREATE,
                  j->out);
         hub__audit(h, actor,
                    old ? STORE_AUDIT_AUTOMOD_RULE_UPDATE : STORE_AUDIT_AUTOMOD_RULE_CREATE, id,
@@ -227,11 +227,12 @@ bool hub__op_automod(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_re
     }
 }
 
-/* ---- messages ------------------------------------------------------------------------------------ */
+/* ---- messages
+ * ------------------------------------------------------------------------------------ */
 
 bool hub__automod_check(hub_t *h, uint64_t author, uint64_t channel_id, const char *content,
-                        size_t mention_count, bool edit, automod_verdict_t *v,
-                        automod_message_t *m, hub_result_t *res)
+                        size_t mention_count, bool edit, automod_verdict_t *v, automod_message_t *m,
+                        hub_result_t *res)
 {
     const perm_member_t *pm;
 
@@ -333,8 +334,8 @@ static void time_out(hub_t *h, const automod_hit_t *hit, const automod_message_t
     if (hub__member_write(h, m->author_id, p, &member) == 0) {
         hub__change(&changes, "communication_disabled_until", NULL,
                     json_object_get(member, "communication_disabled_until"));
-        hub__audit(h, m->author_id, STORE_AUDIT_AUTOMOD_USER_COMMUNICATION_DISABLED,
-                   m->author_id, changes, action_options(hit, m->channel_id), NULL);
+        hub__audit(h, m->author_id, STORE_AUDIT_AUTOMOD_USER_COMMUNICATION_DISABLED, m->author_id,
+                   changes, action_options(hit, m->channel_id), NULL);
     }
     json_decref(p);
 }

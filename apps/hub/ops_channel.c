@@ -86,9 +86,8 @@ static int ow_type(const json_t *v)
     const char *s = json_string_value(v);
 
     if (json_is_integer(v))
-        return json_integer_value(v) == 0 || json_integer_value(v) == 1
-                   ? (int)json_integer_value(v)
-                   : -1;
+        return json_integer_value(v) == 0 || json_integer_value(v) == 1 ? (int)json_integer_value(v)
+                                                                        : -1;
     if (s == NULL)
         return -1;
     if (!strcmp(s, "0") || !strcmp(s, "role"))
@@ -187,7 +186,8 @@ static void channel_cache(hub_t *h, json_t *channel)
     hub__snap_invalidate(h, false);
 }
 
-/* ---- create, modify, delete ---------------------------------------------------------------------- */
+/* ---- create, modify, delete
+ * ---------------------------------------------------------------------- */
 
 static void op_channel_create(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
 {
@@ -325,9 +325,9 @@ static void op_channel_modify(hub_t *h, uint64_t actor, json_t *args, hub_result
             hub__errc(res, 403, 50013);
             return;
         }
-        ows = json_is_null(ows) ? json_array()
-                                : overwrites_of(h, ows, mine, hub__perms(h, actor, 0), &errs,
-                                                &denied);
+        ows = json_is_null(ows)
+                  ? json_array()
+                  : overwrites_of(h, ows, mine, hub__perms(h, actor, 0), &errs, &denied);
         if (ows == NULL) {
             json_decref(p);
             if (denied && errs == NULL)
@@ -431,7 +431,8 @@ static void op_channel_delete(hub_t *h, uint64_t actor, json_t *args, hub_result
     hub__job_free(j);
 }
 
-/* ---- one overwrite ------------------------------------------------------------------------------- */
+/* ---- one overwrite
+ * ------------------------------------------------------------------------------- */
 
 /* Writes the channel's overwrites as list (taken); the channel then is the store's. */
 static int overwrites_write(hub_t *h, uint64_t cid, json_t *list, json_t **channel)
@@ -598,7 +599,8 @@ static void op_overwrite_delete(hub_t *h, uint64_t actor, json_t *args, hub_resu
     hub__ok(res, 204, NULL);
 }
 
-/* ---- dispatch ------------------------------------------------------------------------------------ */
+/* ---- dispatch
+ * ------------------------------------------------------------------------------------ */
 
 bool hub__op_channel(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res)
 {

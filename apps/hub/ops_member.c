@@ -17,7 +17,8 @@
 
 #define TIMEOUT_MAX_MS (28LL * 24 * 3600 * 1000) /* Discord: at most 28 days ahead */
 
-/* ---- shared -------------------------------------------------------------------------------------- */
+/* ---- shared
+ * -------------------------------------------------------------------------------------- */
 
 static int64_t member_modify_job(store_t *s, void *arg)
 {
@@ -110,7 +111,8 @@ static bool has_role(const json_t *member, uint64_t role_id)
     return has_id(json_object_get(member, "roles"), role_id);
 }
 
-/* ---- join ----------------------------------------------------------------------------------------- */
+/* ---- join
+ * ----------------------------------------------------------------------------------------- */
 
 /* j->a guild, j->b user, j->str invite code or NULL; j->c set when the user is banned. */
 static int64_t member_add_job(store_t *s, void *arg)
@@ -214,7 +216,8 @@ out:
     hub__job_free(j);
 }
 
-/* ---- leave, kick ------------------------------------------------------------------------------------ */
+/* ---- leave, kick
+ * ------------------------------------------------------------------------------------ */
 
 static int64_t member_remove_job(store_t *s, void *arg)
 {
@@ -268,7 +271,8 @@ static void op_member_remove(hub_t *h, uint64_t actor, json_t *args, hub_result_
     hub__ok(res, 204, NULL);
 }
 
-/* ---- modify --------------------------------------------------------------------------------------- */
+/* ---- modify
+ * --------------------------------------------------------------------------------------- */
 
 /* A member modify's body checked, field by field: the store's params in *params (a new
  * object), the permission bits it needs in *need, whether it acts on the hierarchy
@@ -290,9 +294,8 @@ static json_t *modify_fields(hub_t *h, uint64_t actor, uint64_t uid, const json_
             hub__form_error(&errs, "nick", "BASE_TYPE_MAX_LENGTH",
                             "Must be 32 or fewer in length.");
         *need |= uid == actor ? PERM_CHANGE_NICKNAME : PERM_MANAGE_NICKNAMES;
-        json_object_set(params, "nick", json_is_string(v) && json_string_length(v) == 0
-                                            ? json_null()
-                                            : v);
+        json_object_set(params, "nick",
+                        json_is_string(v) && json_string_length(v) == 0 ? json_null() : v);
     }
     if ((v = json_object_get(args, "roles")) != NULL && !json_is_null(v)) {
         *need |= PERM_MANAGE_ROLES;
@@ -347,8 +350,8 @@ static json_t *modify_fields(hub_t *h, uint64_t actor, uint64_t uid, const json_
         *need |= PERM_MODERATE_MEMBERS;
         *over = true; /* never on oneself */
         until = 0;
-        if (!json_is_null(v) && (!json_is_string(v) ||
-                                 perm_iso_ms(json_string_value(v), &until) < 0))
+        if (!json_is_null(v) &&
+            (!json_is_string(v) || perm_iso_ms(json_string_value(v), &until) < 0))
             hub__form_error(&errs, "communication_disabled_until", "DATE_TYPE_PARSE",
                             "Could not parse the timestamp.");
         else if (!json_is_null(v) && until > now + TIMEOUT_MAX_MS)
@@ -365,8 +368,8 @@ static json_t *modify_fields(hub_t *h, uint64_t actor, uint64_t uid, const json_
 /* The audit entries of a member modify: MEMBER_UPDATE for nick, mute, deaf and the
  * timeout; MEMBER_ROLE_UPDATE for roles. */
 static void modify_audit(hub_t *h, uint64_t actor, uint64_t uid, const json_t *before,
-                         const json_t *after, const json_t *params, json_t *added,
-                         json_t *removed, const json_t *args)
+                         const json_t *after, const json_t *params, json_t *added, json_t *removed,
+                         const json_t *args)
 {
     static const char *const keys[] = {"nick", "mute", "deaf", "communication_disabled_until"};
     json_t *changes = NULL, *o, *n;
@@ -412,8 +415,8 @@ static void op_member_modify(hub_t *h, uint64_t actor, json_t *args, hub_result_
     params = json_object();
     added = json_array();
     removed = json_array();
-    errs = modify_fields(h, actor, uid, member, args, params, &need, &over, added, removed,
-                         &denied);
+    errs =
+        modify_fields(h, actor, uid, member, args, params, &need, &over, added, removed, &denied);
     if (errs != NULL) {
         hub__form_fail(res, errs);
         goto out;
@@ -446,7 +449,8 @@ out:
     json_decref(removed);
 }
 
-/* ---- one role ------------------------------------------------------------------------------------ */
+/* ---- one role
+ * ------------------------------------------------------------------------------------ */
 
 /* j->a guild, j->b user, j->c role, j->i 1 add / 0 remove. */
 static int64_t member_role_job(store_t *s, void *arg)
@@ -509,7 +513,8 @@ static void op_member_role(hub_t *h, uint64_t actor, json_t *args, bool add, hub
     hub__job_free(j);
 }
 
-/* ---- bans ----------------------------------------------------------------------------------------- */
+/* ---- bans
+ * ----------------------------------------------------------------------------------------- */
 
 /* On the heap with everything the store reads (see hub_job_t). */
 typedef struct ban_job {
@@ -674,7 +679,8 @@ static void op_ban_remove(hub_t *h, uint64_t actor, json_t *args, hub_result_t *
     ban_job_free(j);
 }
 
-/* ---- dispatch ------------------------------------------------------------------------------------- */
+/* ---- dispatch
+ * ------------------------------------------------------------------------------------- */
 
 bool hub__op_member(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res)
 {

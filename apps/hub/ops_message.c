@@ -162,7 +162,8 @@ static void filter_mentions(hub_t *h, mentions_t *m, uint64_t perms)
         json_array_foreach(roles, k, r)
         {
             if (hub__json_id(json_object_get(r, "id")) == m->roles.v[i] && m->roles.v[i] != h->id &&
-                ((perms & PERM_MENTION_EVERYONE) || json_is_true(json_object_get(r, "mentionable"))))
+                ((perms & PERM_MENTION_EVERYONE) ||
+                 json_is_true(json_object_get(r, "mentionable"))))
                 ids_add(&keep, m->roles.v[i]);
         }
     m->roles = keep;
@@ -247,7 +248,6 @@ static void add_guild_id(hub_t *h, json_t *d)
     if (h->kind == HUB_KIND_GUILD)
         json_object_set_new(d, "guild_id", hub__id_json(h->id));
 }
-
 
 /* Characters (code points) of UTF-8 text. */
 static size_t utf8_chars(const char *s)
@@ -676,8 +676,8 @@ static void op_delete(hub_t *h, uint64_t actor, json_t *args, hub_result_t *res)
     rc = hub__job_run(author_job, j);
     other = rc == 0 && j->c != actor;
     /* Others' messages: MANAGE_MESSAGES (never in a private channel). */
-    if (other && (h->kind != HUB_KIND_GUILD ||
-                  !(hub__perms(h, actor, j->a) & PERM_MANAGE_MESSAGES))) {
+    if (other &&
+        (h->kind != HUB_KIND_GUILD || !(hub__perms(h, actor, j->a) & PERM_MANAGE_MESSAGES))) {
         hub__errc(res, 403, 50013);
         goto out;
     }
@@ -808,8 +808,8 @@ typedef struct react_job {
     hub_op_t op;
     uint64_t channel_id, message_id, user_id, author;
     store_emoji_t e;
-    bool all;          /* remove all (no emoji) */
-    bool existing;     /* add: only an emoji on the message already (no ADD_REACTIONS) */
+    bool all;      /* remove all (no emoji) */
+    bool existing; /* add: only an emoji on the message already (no ADD_REACTIONS) */
     char name[128];
 } react_job_t;
 

@@ -195,8 +195,8 @@ static json_t *role_params(const json_t *args, uint64_t *perms, bool *has_perms,
         json_object_del(p, "permissions");
     }
     v = json_object_get(args, "name");
-    if (v != NULL && (!json_is_string(v) || json_string_length(v) < 1 ||
-                      json_string_length(v) > 100))
+    if (v != NULL &&
+        (!json_is_string(v) || json_string_length(v) < 1 || json_string_length(v) > 100))
         hub__form_error(errs, "name", "BASE_TYPE_BAD_LENGTH",
                         "Must be between 1 and 100 in length.");
     v = json_object_get(args, "color");

@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-/* ---- bans -------------------------------------------------------------------------------------- */
+/* ---- bans ------------------------------------------------------------------------------------ */
 
 #define STORE_BAN_DELETE_MAX 604800 /* delete_message_seconds: at most 7 days */
 #define STORE_REASON_MAX 512        /* characters of a ban's or an audit entry's reason */
@@ -59,7 +59,7 @@ int store_ban_get(store_t *s, uint64_t guild_id, uint64_t user_id, json_t **out)
  * STORE_ENOTFOUND (no such guild), STORE_EINVAL (limit). */
 int store_ban_list(store_t *s, uint64_t guild_id, const store_page_t *pg, json_t **out);
 
-/* ---- the audit log ------------------------------------------------------------------------------ */
+/* ---- the audit log --------------------------------------------------------------------------- */
 
 /* Discord's audit log action types that Hearth records. */
 enum {
@@ -109,11 +109,11 @@ int store_audit_add(store_t *s, const store_audit_new_t *e, json_t **out);
 
 /* Filters of GET /guilds/{id}/audit-logs; zero fields filter nothing. */
 typedef struct store_audit_query {
-    uint64_t user_id;  /* entries made by this user */
-    int action_type;   /* of this type */
-    uint64_t before;   /* with ids below it (the newest of them) */
-    uint64_t after;    /* with ids above it (the oldest of them); ignored with before */
-    int limit;         /* 1..100 (0: 50) */
+    uint64_t user_id; /* entries made by this user */
+    int action_type;  /* of this type */
+    uint64_t before;  /* with ids below it (the newest of them) */
+    uint64_t after;   /* with ids above it (the oldest of them); ignored with before */
+    int limit;        /* 1..100 (0: 50) */
 } store_audit_query_t;
 
 /* The guild's audit log as GET /guilds/{id}/audit-logs answers it: {"audit_log_entries":
@@ -123,7 +123,7 @@ typedef struct store_audit_query {
  * STORE_ENOTFOUND (no such guild), STORE_EINVAL (limit). */
 int store_audit_list(store_t *s, uint64_t guild_id, const store_audit_query_t *q, json_t **out);
 
-/* ---- auto-moderation alerts --------------------------------------------------------------------- */
+/* ---- auto-moderation alerts ------------------------------------------------------------------ */
 
 /* Posts the system message a SEND_ALERT_MESSAGE action makes: store_message_create(m),
  * then its type set to 24 (AUTO_MODERATION_ACTION), in one transaction. Returns 0 and

@@ -166,8 +166,8 @@ int store_audit_list(store_t *s, uint64_t guild_id, const store_audit_query_t *q
         json_decref(users);
         return 0;
     }
-    *out = json_pack("{s:o, s:o, s:[], s:[], s:[], s:[], s:[], s:[]}", "audit_log_entries",
-                     entries, "users", users, "application_commands", "auto_moderation_rules",
+    *out = json_pack("{s:o, s:o, s:[], s:[], s:[], s:[], s:[], s:[]}", "audit_log_entries", entries,
+                     "users", users, "application_commands", "auto_moderation_rules",
                      "guild_scheduled_events", "integrations", "threads", "webhooks");
     return 0;
 }

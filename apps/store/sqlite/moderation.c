@@ -8,8 +8,7 @@
 
 #include "../moderation.h"
 
-#define BAN_SELECT                                                                                 \
-    "SELECT b.reason, " USER_COLS " FROM bans b JOIN users u ON u.id = b.user_id"
+#define BAN_SELECT "SELECT b.reason, " USER_COLS " FROM bans b JOIN users u ON u.id = b.user_id"
 
 static json_t *ban_json(sqlite3_stmt *st)
 {
@@ -224,7 +223,8 @@ int store_ban_list(store_t *s, uint64_t guild_id, const store_page_t *pg, json_t
     return 0;
 }
 
-/* ---- auto-moderation alerts ------------------------------------------------------------------------ */
+/* ---- auto-moderation alerts
+ * ------------------------------------------------------------------------ */
 
 int store_automod_alert_create(store_t *s, const store_message_new_t *m, json_t **out)
 {
