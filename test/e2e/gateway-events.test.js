@@ -224,20 +224,25 @@ test('GUILD_MEMBER_UPDATE follows a nickname change', async () => {
     assert.equal(p.d.nick, 'Nicky');
 });
 
-test('INVITE_CREATE and INVITE_DELETE, with the invites intent only', async () => {
-    const from = { b: S.bot.mark(), g: S.botGuilds.mark() };
+test('INVITE_CREATE and INVITE_DELETE go to who may manage the channel, with the invites intent only', async () => {
+    // Discord sends invite events only to sessions allowed to manage the channel: here the
+    // owner; not a plain member; and not an owner session without GUILD_INVITES.
+    const ownerNoInvites = await session(w.owner.token, INTENTS.ALL & ~INTENTS.GUILD_INVITES);
+    const from = { o: S.owner.mark(), n: ownerNoInvites.mark(), m: S.member.mark() };
     const inv = await api.must('POST', `/channels/${w.text.id}/invites`, { token: w.owner.token, body: { max_age: 3600, max_uses: 5 } });
-    const cr = await S.bot.waitForEvent('INVITE_CREATE', (d) => d.code === inv.code, { from: from.b });
+    const cr = await S.owner.waitForEvent('INVITE_CREATE', (d) => d.code === inv.code, { from: from.o });
     assert.equal(cr.d.channel_id, w.text.id);
     assert.equal(cr.d.guild_id, w.guildId);
     assert.equal(cr.d.max_age, 3600);
     assert.equal(cr.d.max_uses, 5);
     assert.equal(cr.d.inviter?.id, w.owner.id);
     await api.must('DELETE', `/invites/${inv.code}`, { token: w.owner.token });
-    const del = await S.bot.waitForEvent('INVITE_DELETE', (d) => d.code === inv.code, { from: from.b });
+    const del = await S.owner.waitForEvent('INVITE_DELETE', (d) => d.code === inv.code, { from: from.o });
     assert.equal(del.d.channel_id, w.text.id);
     assert.equal(del.d.guild_id, w.guildId);
-    await assertNone(S.botGuilds, 'INVITE_CREATE', () => true, from.g, 'no GUILD_INVITES intent');
+    await assertNone(ownerNoInvites, 'INVITE_CREATE', () => true, from.n, 'no GUILD_INVITES intent');
+    await assertNone(S.member, 'INVITE_CREATE', () => true, from.m, 'a member who cannot manage the channel');
+    ownerNoInvites.ws.terminate();
 });
 
 test('PRESENCE_UPDATE: online on identify, op 3 status and activity, invisible and leaving look offline', async () => {

@@ -116,3 +116,25 @@ test('GET /gateway/bot gives url, shards and session_start_limit to a bot', asyn
     assert.ok(l.remaining > 0 && l.max_concurrency >= 1);
     assertError(await api.get('/gateway/bot'), 401, 0, 'without a token');
 });
+
+test('the permissions asked at authorize come as the bot\'s managed role, and work', async () => {
+    // As on Discord: adding a bot with permissions=8 (ADMINISTRATOR) gives it a managed
+    // role named after it with those permissions (tags.bot_id), so it can moderate.
+    const owner = await registerUser(api, 'gowner');
+    const member = await registerUser(api, 'plain');
+    const g = await createGuild(api, owner);
+    await joinGuild(api, owner, member, g.text.id);
+    const bot = await createBot(api, owner);
+    await authorizeBot(api, owner, bot, g.id, '8');
+
+    const m = assertOk(await api.get(`/guilds/${g.id}/members/${bot.id}`, { token: owner.token }));
+    const roles = assertOk(await api.get(`/guilds/${g.id}/roles`, { token: owner.token }));
+    const mine = roles.filter((r) => m.roles.includes(r.id));
+    assert.equal(mine.length, 1, `the bot has one role: member ${JSON.stringify(m.roles)}, roles ${JSON.stringify(roles)}`);
+    assert.equal(mine[0].managed, true);
+    assert.equal(mine[0].permissions, '8');
+    assert.equal(mine[0].tags?.bot_id, bot.id);
+
+    const msg = assertOk(await api.post(`/channels/${g.text.id}/messages`, { content: 'moderate me' }, { token: member.token }));
+    assertOk(await api.delete(`/channels/${g.text.id}/messages/${msg.id}`, { token: bot.auth }), 204, 'an administrator bot deletes a member\'s message');
+});
