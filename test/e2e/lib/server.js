@@ -213,7 +213,7 @@ class Api {
                 method, headers: h, body: payload, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
             }).catch((err) => {
                 throw new Error(`${method} ${prefix}${route}: ${err.name === 'TimeoutError' ?
-                    `no answer within ${REQUEST_TIMEOUT_MS} ms` : err.message}`);
+                    `no answer within ${REQUEST_TIMEOUT_MS} ms` : `${err.message} (${err.cause?.code || err.cause?.message || 'no cause'})`}`);
             });
             const text = await res.text();
             let json = null;
