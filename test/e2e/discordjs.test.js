@@ -75,7 +75,13 @@ before(async () => {
     client.on(Events.Error, (e) => errors.push(String(e)));
     client.on(Events.ShardError, (e) => errors.push(String(e)));
     const ready = waitEvent(client, Events.ClientReady, () => true, 30000);
-    await client.login(w.bot.token);
+    let timer;
+    await Promise.race([
+        client.login(w.bot.token),
+        new Promise((resolve, reject) => {
+            timer = setTimeout(() => reject(new Error(`client.login did not finish in 30 s:\n${debug.slice(-15).join('\n')}`)), 30000);
+        }),
+    ]).finally(() => clearTimeout(timer));
     await ready;
 });
 

@@ -88,6 +88,7 @@ test('an unknown encoding is refused, not served as JSON', async () => {
     const outcome = await new Promise((resolve) => {
         ws.on('unexpected-response', (req, res) => resolve({ http: res.statusCode }));
         ws.on('close', (code) => resolve({ code }));
+        setTimeout(() => resolve({ open: 'still open after 5 s' }), 5000).unref();
         ws.on('error', () => {});
         ws.on('message', () => {});
     });

@@ -25,6 +25,12 @@ const REQUEST_TIMEOUT_MS = 20000; // a request the server never answers fails th
 const STOP_TIMEOUT_MS = 5000;
 
 let serverCount = 0;
+// Servers still running: killed if the test process exits without stopping them (a
+// crashed test file must not leave servers behind).
+const running = new Set();
+process.on('exit', () => {
+    for (const proc of running) proc.kill('SIGKILL');
+});
 
 // A port on 127.0.0.1 that nobody listens on right now.
 function freePort() {
@@ -77,8 +83,10 @@ class HearthServer {
         log.write(`# ${viaEnv ? 'HEARTH_* environment, ' : ''}${BINARY} ${args.join(' ')}\n`);
         const proc = spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
         this.proc = proc;
+        running.add(proc);
         const exited = new Promise((resolve) => {
             proc.on('exit', (code, signal) => {
+                running.delete(proc);
                 this.exit = { code, signal };
                 log.end(`# exited: code ${code} signal ${signal}\n`);
                 resolve(this.exit);
