@@ -310,9 +310,24 @@ static char **clean_env(void)
 
 int ta_proc_start(ta_proc_t *p, const char *data_dir)
 {
+    /* Rate limits off: these runs are about other things, and post faster than them. */
+    return ta_proc_start_limited(p, data_dir, 0);
+}
+
+int ta_proc_start_limited(ta_proc_t *p, const char *data_dir, int multiplier)
+{
     const char *bin = ta_server_path();
-    char *argv[] = {"hearth-server", "--bind",         "127.0.0.1", "--port", "0",
-                    "--data-dir",    (char *)data_dir, NULL};
+    char mult[16];
+    char *argv[] = {"hearth-server",
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--data-dir",
+                    (char *)data_dir,
+                    "--rate-limit-multiplier",
+                    mult,
+                    NULL};
     char buf[8192], *at;
     size_t len = 0;
     struct pollfd pfd;
@@ -323,6 +338,7 @@ int ta_proc_start(ta_proc_t *p, const char *data_dir)
 
     memset(p, 0, sizeof(*p));
     ASSERT_NOT_NULL(bin);
+    snprintf(mult, sizeof(mult), "%d", multiplier);
     env = clean_env();
     ASSERT_OK(pipe(fds));
     p->pid = fork();

@@ -90,9 +90,11 @@ typedef struct ta_proc {
     int out_fd; /* its stdout and stderr, read until the listening line */
 } ta_proc_t;
 
-/* Runs hearth-server on data_dir with --port 0 and waits (up to 15 s) for its
- * "listening on" line. Returns 0, or -1 if it did not come up. */
+/* Runs hearth-server on data_dir with --port 0 and rate limits off, and waits (up to
+ * 15 s) for its "listening on" line. Returns 0, or -1 if it did not come up. */
 int ta_proc_start(ta_proc_t *p, const char *data_dir);
+/* The same with --rate-limit-multiplier multiplier (1: Discord's limits). */
+int ta_proc_start_limited(ta_proc_t *p, const char *data_dir, int multiplier);
 /* Sends sig and waits for the exit; returns the wait status. */
 int ta_proc_stop(ta_proc_t *p, int sig);
 

@@ -61,9 +61,9 @@ static bool depth_ok(const char *data, size_t len)
     return true;
 }
 
-/* Parses len bytes of JSON into an object. Returns 0 and it in *out, or -1 after
- * answering. */
-static int parse_json(api_ctx_t *c, const char *data, size_t len, json_t **out)
+/* Parses len bytes of JSON into an object (into an array if list). Returns 0 and it in
+ * *out, or -1 after answering. */
+static int parse_json(api_ctx_t *c, const char *data, size_t len, bool list, json_t **out)
 {
     json_error_t jerr;
     api_form_t f = {0};
@@ -74,7 +74,13 @@ static int parse_json(api_ctx_t *c, const char *data, size_t len, json_t **out)
         invalid_json(c);
         return -1;
     }
-    if (!json_is_object(v)) {
+    if (list && !json_is_array(v)) {
+        json_decref(v);
+        api_form_add(&f, "", "LIST_TYPE_CONVERT", "Only iterables may be used in a ListType");
+        api_form_reply(c, &f);
+        return -1;
+    }
+    if (!list && !json_is_object(v)) {
         json_decref(v);
         api_form_add(&f, "", "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType");
         api_form_reply(c, &f);
@@ -206,7 +212,7 @@ static int parse_multipart(api_ctx_t *c, const char *ctype)
         if (strcmp(pt.name, "payload_json") == 0 && !pt.file) {
             if (payload != NULL)
                 goto bad;
-            if (parse_json(c, pt.data, pt.len, &payload) < 0) {
+            if (parse_json(c, pt.data, pt.len, false, &payload) < 0) {
                 json_decref(fields);
                 return -1;
             }
@@ -251,5 +257,14 @@ int api_body_parse(api_ctx_t *c)
         c->body = json_object();
         return 0;
     }
-    return parse_json(c, c->req->body, c->req->body_len, &c->body);
+    return parse_json(c, c->req->body, c->req->body_len, false, &c->body);
+}
+
+int api_body_parse_list(api_ctx_t *c)
+{
+    if (c->req->body_len == 0 || blank(c->req->body, c->req->body_len)) {
+        c->body = json_array();
+        return 0;
+    }
+    return parse_json(c, c->req->body, c->req->body_len, true, &c->body);
 }

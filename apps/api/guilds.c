@@ -1,5 +1,5 @@
 /* /guilds: create, get, modify, delete; members (list, get, modify, kick); a guild's
- * channels (list, create), roles (list) and invites (list).
+ * channels (list, create) and invites (list). Roles are roles.c's, bans bans.c's.
  *
  * Creating a guild is the store's (no hub owns a guild that does not exist yet);
  * every other write goes to the guild's hub, which checks the caller's rights and
@@ -163,6 +163,7 @@ static void guild_modify(api_ctx_t *c)
         api_form_reply(c, &f);
         return;
     }
+    api_reason(c, params);
     api_hub(c, HUB_GUILD, guild_id, HUB_OP_GUILD_MODIFY, params, &r);
     json_decref(params);
     api_hub_reply(c, &r, 200);
@@ -292,6 +293,7 @@ static void member_modify(api_ctx_t *c)
         return;
     }
     json_object_set_new(params, "user_id", api_id_json(user_id));
+    api_reason(c, params);
     api_hub(c, HUB_GUILD, guild_id, HUB_OP_MEMBER_MODIFY, params, &r);
     json_decref(params);
     api_hub_reply(c, &r, 200);
@@ -307,6 +309,7 @@ static void member_remove(api_ctx_t *c)
         return;
     args = json_object();
     json_object_set_new(args, "user_id", api_id_json(user_id));
+    api_reason(c, args); /* a kick's, in the audit log */
     api_hub(c, HUB_GUILD, guild_id, HUB_OP_MEMBER_REMOVE, args, &r);
     json_decref(args);
     if (api_hub_failed(c, &r))
@@ -315,11 +318,11 @@ static void member_remove(api_ctx_t *c)
     api_empty(c);
 }
 
-/* ---- a guild's channels, roles and invites
- * --------------------------------------------------------- */
+/* ---- a guild's channels and invites
+ * ---------------------------------------------------------------- */
 
 /* j->a: the guild; j->flags picks the list. */
-enum { LIST_CHANNELS = 1, LIST_ROLES, LIST_INVITES };
+enum { LIST_CHANNELS = 1, LIST_INVITES };
 
 static int64_t guild_list_job(store_t *s, void *arg)
 {
@@ -328,8 +331,6 @@ static int64_t guild_list_job(store_t *s, void *arg)
     switch (j->flags) {
     case LIST_CHANNELS:
         return store_channel_list(s, j->a, &j->out);
-    case LIST_ROLES:
-        return store_role_list(s, j->a, &j->out);
     default:
         return store_invite_list_guild(s, j->a, &j->out);
     }
@@ -366,11 +367,6 @@ static void channels_list(api_ctx_t *c)
     guild_list(c, LIST_CHANNELS);
 }
 
-static void roles_list(api_ctx_t *c)
-{
-    guild_list(c, LIST_ROLES);
-}
-
 static void invites_list(api_ctx_t *c)
 {
     guild_list(c, LIST_INVITES);
@@ -391,6 +387,7 @@ static void channel_create(api_ctx_t *c)
         api_form_reply(c, &f);
         return;
     }
+    api_reason(c, params);
     api_hub(c, HUB_GUILD, guild_id, HUB_OP_CHANNEL_CREATE, params, &r);
     json_decref(params);
     api_hub_reply(c, &r, 201);
@@ -407,7 +404,6 @@ const api_route_t api_guild_routes[] = {
     {"DELETE", "/guilds/{guild_id}/members/{user_id}", member_remove, API_AUTH},
     {"GET", "/guilds/{guild_id}/channels", channels_list, API_AUTH},
     {"POST", "/guilds/{guild_id}/channels", channel_create, API_AUTH | API_BODY},
-    {"GET", "/guilds/{guild_id}/roles", roles_list, API_AUTH},
     {"GET", "/guilds/{guild_id}/invites", invites_list, API_AUTH},
     {NULL, NULL, NULL, 0},
 };

@@ -3,7 +3,8 @@
  *
  * How the files fit:
  *   routes.c     mounts the tables under /api/v10 and /api; the dispatcher every route
- *                goes through: authentication, the JSON body, then the handler
+ *                goes through: authentication, the rate limits, the JSON body, then
+ *                the handler
  *   body.c       request bodies: strict JSON, or multipart/form-data's payload_json
  *   form.c       50035 Invalid Form Body: the "errors" object and the validators of
  *                body fields, query parameters and path ids that fill it
@@ -13,8 +14,12 @@
  *   users.c      /users/@me, /users/{id}, the caller's guilds and DMs
  *   apps.c       /applications, bots, /oauth2/authorize
  *   gateway.c    /gateway, /gateway/bot
- *   guilds.c     /guilds: guilds, members, roles, a guild's channels and invites
- *   channels.c   /channels/{id}, typing
+ *   guilds.c     /guilds: guilds, members (modify, kick), a guild's channels and invites
+ *   roles.c      /guilds/{id}/roles, a member's roles
+ *   bans.c       /guilds/{id}/bans
+ *   audit.c      /guilds/{id}/audit-logs
+ *   automod.c    /guilds/{id}/auto-moderation/rules
+ *   channels.c   /channels/{id}, its permission overwrites, typing
  *   messages.c   /channels/{id}/messages
  *   reactions.c  /channels/{id}/messages/{id}/reactions
  *   invites.c    /channels/{id}/invites, /invites/{code}
@@ -39,7 +44,8 @@ typedef struct api_ctx {
     http_response_t *res;
     uint64_t user_id; /* the caller: 0 only on routes that need no token and got none */
     bool bot;         /* the caller is a bot account */
-    json_t *body;     /* API_BODY routes: the object sent ({} when the body was empty) */
+    json_t *body;     /* API_BODY routes: the object sent ({} when the body was empty);
+                         API_BODY_LIST routes: the array ([] when empty) */
     int status;       /* what was answered, for the access log */
 } api_ctx_t;
 
@@ -49,6 +55,7 @@ typedef void (*api_fn)(api_ctx_t *c);
 #define API_AUTH 0x1u     /* a valid token is required: 401 otherwise */
 #define API_AUTH_OPT 0x2u /* a token is used if sent (a bad one is still a 401) */
 #define API_BODY 0x4u     /* the body must be a JSON object (or multipart payload_json) */
+#define API_BODY_LIST 0x8u /* the body must be a JSON array (PATCH /guilds/{id}/roles) */
 
 typedef struct api_route {
     const char *method;
@@ -67,6 +74,10 @@ extern const api_route_t api_channel_routes[];
 extern const api_route_t api_message_routes[];
 extern const api_route_t api_reaction_routes[];
 extern const api_route_t api_invite_routes[];
+extern const api_route_t api_role_routes[];
+extern const api_route_t api_ban_routes[];
+extern const api_route_t api_audit_routes[];
+extern const api_route_t api_automod_routes[];
 
 /* ---- auth (auth.c) ------------------------------------------------------------------------ */
 
@@ -80,6 +91,9 @@ int api_auth(api_ctx_t *c);
 /* Parses c->req's body into c->body (a JSON object). Returns 0, or -1 after answering
  * 400: 50109 for malformed JSON, 50035 for JSON that is not an object. */
 int api_body_parse(api_ctx_t *c);
+/* The same for a body that must be a JSON array (an empty body reads as []): 400/50035
+ * LIST_TYPE_CONVERT for any other JSON value. */
+int api_body_parse_list(api_ctx_t *c);
 
 /* ---- form errors (form.c) ------------------------------------------------------------------ */
 
@@ -193,6 +207,10 @@ void api_hub(api_ctx_t *c, hub_scope_t scope, uint64_t id, hub_op_t op, const js
 bool api_hub_failed(api_ctx_t *c, hub_result_t *r);
 /* Answers r: its error, or status_ok with its body (204 without one). Clears r. */
 void api_hub_reply(api_ctx_t *c, hub_result_t *r, int status_ok);
+/* Sets args' "reason" from the X-Audit-Log-Reason header, percent-decoded (clients
+ * URL-encode it: discord.js with encodeURIComponent). Nothing is set without the
+ * header, or if the decoded text is not UTF-8; the hub cuts it to 512 characters. */
+void api_reason(const api_ctx_t *c, json_t *args);
 /* HUB_OP_CHECK_ACCESS on a channel's or a guild's hub. Returns true if the caller may
  * see it, else false after answering (404 10003/10004, 403 50001). */
 bool api_check_channel(api_ctx_t *c, uint64_t channel_id);

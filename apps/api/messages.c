@@ -316,6 +316,7 @@ static void message_delete(api_ctx_t *c)
 {
     json_t *args = json_object();
 
+    api_reason(c, args); /* audited when a moderator deletes another's message */
     message_op(c, HUB_OP_MESSAGE_DELETE, args);
     json_decref(args);
 }
@@ -378,6 +379,7 @@ static void messages_bulk_delete(api_ctx_t *c)
         args = json_object();
         json_object_set_new(args, "channel_id", api_id_json(channel_id));
         json_object_set(args, "messages", ids);
+        api_reason(c, args);
         api_hub(c, HUB_CHANNEL, channel_id, HUB_OP_MESSAGE_BULK_DELETE, args, &r);
         json_decref(args);
         if (!api_hub_failed(c, &r)) {

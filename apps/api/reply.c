@@ -7,6 +7,8 @@
  * 404 for the Unknown-thing codes, 400 for bad input). */
 #include "internal.h"
 
+#include "store/moderation.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,10 +63,14 @@ const char *api_code_text(int code)
         return "Unknown Message";
     case 10011:
         return "Unknown Role";
+    case 10009:
+        return "Unknown Overwrite";
     case 10013:
         return "Unknown User";
     case 10014:
         return "Unknown Emoji";
+    case 10026:
+        return "Unknown Ban";
     case 20001:
         return "Bots cannot use this endpoint";
     case 20002:
@@ -73,6 +79,8 @@ const char *api_code_text(int code)
         return "Maximum number of pins reached (50)";
     case 30010:
         return "Maximum number of reactions reached (20)";
+    case 40007:
+        return "The user is banned from this guild.";
     case 50001:
         return "Missing Access";
     case 50003:
@@ -90,12 +98,16 @@ const char *api_code_text(int code)
                "fewer than 100 messages to delete.";
     case 50034:
         return "A message provided was too old to bulk delete";
+    case 50028:
+        return "Invalid Role";
     case 50035:
         return "Invalid Form Body";
     case 50055:
         return "Invalid Guild";
     case 50109:
         return "The request body contains invalid JSON.";
+    case 200000:
+        return "Message was blocked by automatic moderation";
     default:
         return "Unknown";
     }
@@ -203,6 +215,64 @@ void api_hub_reply(api_ctx_t *c, hub_result_t *r, int status_ok)
         api_json(c, status_ok ? status_ok : r->status, json_incref(body));
     json_decref(body);
     hub_result_clear(r);
+}
+
+/* The value of hex digit ch, or -1. */
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* The length of s[0..n) without a character cut short at its end. */
+static size_t utf8_whole(const char *s, size_t n)
+{
+    size_t i = n, need;
+    unsigned char lead;
+
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return n; /* no lead byte at all: not UTF-8, json_stringn refuses it */
+    lead = (unsigned char)s[i - 1];
+    if (lead < 0x80)
+        return n;
+    need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    return n - (i - 1) >= need ? n : i - 1;
+}
+
+void api_reason(const api_ctx_t *c, json_t *args)
+{
+    /* Room for the hub's STORE_REASON_MAX characters of up to 4 bytes; more is cut. */
+    char buf[STORE_REASON_MAX * 4 + 1];
+    const char *h = http_request_header(c->req, "X-Audit-Log-Reason");
+    size_t n = 0;
+    json_t *v;
+    int hi, lo;
+
+    if (h == NULL)
+        return;
+    while (*h != '\0' && n < sizeof(buf) - 1) {
+        /* A '%' not followed by two hex digits is kept as it is, as browsers do. */
+        if (h[0] == '%' && (hi = hexval(h[1])) >= 0 && (lo = hexval(h[2])) >= 0) {
+            buf[n++] = (char)(hi << 4 | lo);
+            h += 3;
+        } else {
+            buf[n++] = *h++;
+        }
+    }
+    if (*h != '\0')
+        n = utf8_whole(buf, n);
+    if (n == 0 || memchr(buf, '\0', n) != NULL) /* "%00": no reason is better than a cut one */
+        return;
+    v = json_stringn(buf, n); /* NULL unless valid UTF-8 */
+    if (v != NULL)
+        json_object_set_new(args, "reason", v);
 }
 
 /* CHECK_ACCESS with args made of extra (copied) plus the channel's id when given. */

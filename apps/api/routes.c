@@ -4,8 +4,23 @@
  * handler, flags). api_routes_add registers each under both prefixes with the one
  * dispatcher as the HTTP handler and the table entry as its udata, so what every
  * route has in common (authentication first, as Discord answers 401 before looking
- * at the body; then the body; the context the handler gets) lives in one place. */
+ * at the body; then the rate limits; then the body; the context the handler gets)
+ * lives in one place.
+ *
+ * Rate limits: every authenticated request, and every request of a route that needs no
+ * token, is checked with the node's limiter process (apps/ratelimit: rl_call_check)
+ * under its route template and major parameter (the channel, guild or webhook id), so
+ * buckets are per caller (or per client for login and register), per route, per
+ * channel or guild. The answer's X-RateLimit-Limit, -Remaining, -Reset, -Reset-After
+ * and -Bucket headers go on the response whatever the handler answers; a refusal is
+ * Discord's 429 with Retry-After, X-RateLimit-Scope (and X-RateLimit-Global) and the
+ * body {"message", "retry_after", "global"}, and the handler does not run. Without a
+ * limiter process (hearth-server --rate-limit-multiplier 0, or a test node that
+ * starts none) every request passes and gets no rate limit headers. A 401 counts
+ * against nothing, as the caller is not known. */
 #include "internal.h"
+
+#include "ratelimit/ratelimit.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,6 +31,8 @@ static const api_route_t *const tables[] = {
     api_auth_routes,    api_user_routes,     api_app_routes,
     api_gateway_routes, api_guild_routes,    api_channel_routes,
     api_message_routes, api_reaction_routes, api_invite_routes,
+    api_role_routes,    api_ban_routes,      api_audit_routes,
+    api_automod_routes,
 };
 
 /* Set once before the listener starts and only read afterwards, by request processes
@@ -37,8 +54,40 @@ void api_log_set(api_log_fn fn)
     access_log = fn;
 }
 
+static void header_cb(void *arg, const char *name, const char *value)
+{
+    http_response_header(arg, name, value);
+}
+
+/* Checks rt's rate limits for c's caller. Returns true if the request may go on, with
+ * the limiter's headers on the response; else false after answering 429. */
+static bool rate_check(const api_route_t *rt, api_ctx_t *c)
+{
+    const char *major = rl_major_param(rt->pattern), *v;
+    /* ip: the HTTP layer does not give handlers the client's address yet, so every
+     * unauthenticated client is one identity to the limiter (rl_request_t). */
+    rl_request_t q = {.method = rt->method, .pattern = rt->pattern, .user_id = c->user_id};
+    char body[128];
+    rl_result_t res;
+    size_t n;
+
+    /* A malformed id counts under no major parameter; the handler then answers 400. */
+    if (major != NULL && ((v = http_request_param(c->req, major)) == NULL ||
+                          snowflake_parse(v, &q.major) != 0))
+        q.major = 0;
+    rl_call_check(&q, &res);
+    rl_headers(&res, header_cb, c->res);
+    if (res.allowed)
+        return true;
+    n = rl_body_429(&res, body, sizeof(body));
+    c->status = 429;
+    http_response_status(c->res, 429);
+    http_response_body(c->res, "application/json", body, n < sizeof(body) ? n : sizeof(body) - 1);
+    return false;
+}
+
 /* Runs the route: authentication first (Discord answers 401 before it looks at the
- * body), then the body, then the handler. */
+ * body), then the rate limits, then the body, then the handler. */
 static void run(const api_route_t *rt, api_ctx_t *c)
 {
     int found;
@@ -50,7 +99,11 @@ static void run(const api_route_t *rt, api_ctx_t *c)
             return;
         }
     }
+    if (!rate_check(rt, c))
+        return;
     if ((rt->flags & API_BODY) && api_body_parse(c) < 0)
+        return;
+    if ((rt->flags & API_BODY_LIST) && api_body_parse_list(c) < 0)
         return;
     rt->fn(c);
 }

@@ -25,6 +25,7 @@ static void defaults(srv_config_t *c)
     snprintf(c->data_dir, sizeof(c->data_dir), "%s", SRV_DEFAULT_DATA_DIR);
     c->log_level = SRV_LOG_INFO;
     c->schedulers = 0;
+    c->rate_limit_multiplier = SRV_DEFAULT_RATE_LIMIT_MULTIPLIER;
 }
 
 static bool parse_long(const char *s, long min, long max, long *out)
@@ -76,6 +77,10 @@ static int set(srv_config_t *c, const char *key, const char *value, const char *
         if (!parse_long(value, 0, 256, &n))
             goto bad;
         c->schedulers = (int)n;
+    } else if (strcmp(k, "rate_limit_multiplier") == 0) {
+        if (!parse_long(value, 0, SRV_RATE_LIMIT_MULTIPLIER_MAX, &n))
+            goto bad;
+        c->rate_limit_multiplier = (int)n;
     } else {
         fprintf(stderr, "hearth-server: %s: unknown setting '%s'\n", where, key);
         return -1;
@@ -181,6 +186,10 @@ void srv_config_usage(void *out)
             "  --log-level LEVEL  error, warn, info or debug (HEARTH_LOG_LEVEL; default info;\n"
             "                     debug logs every REST request)\n"
             "  --schedulers N     scheduler threads, 0 for one per core (HEARTH_SCHEDULERS)\n"
+            "  --rate-limit-multiplier N\n"
+            "                     REST rate limits (HEARTH_RATE_LIMIT_MULTIPLIER; default %d:\n"
+            "                     Discord's; N: every limit N times higher; 0: none, for\n"
+            "                     benchmarks and trusted setups)\n"
             "  --config FILE      settings file of key = value lines (HEARTH_CONFIG; default\n"
             "                     priv/config/hearth.conf when found)\n"
             "  --help             this text\n"
@@ -188,7 +197,8 @@ void srv_config_usage(void *out)
             "It prints \"Hearth listening on http://ADDR:PORT\" once it accepts connections,\n"
             "and on SIGTERM or SIGINT drains (gateway sessions are told to reconnect, the\n"
             "listener closes, the process tree stops in order) and exits 0.\n",
-            SRV_DEFAULT_BIND, SRV_DEFAULT_PORT, SRV_DEFAULT_DATA_DIR);
+            SRV_DEFAULT_BIND, SRV_DEFAULT_PORT, SRV_DEFAULT_DATA_DIR,
+            SRV_DEFAULT_RATE_LIMIT_MULTIPLIER);
 }
 
 int srv_config_load(srv_config_t *cfg, int argc, char **argv, int first)
@@ -201,8 +211,11 @@ int srv_config_load(srv_config_t *cfg, int argc, char **argv, int first)
         {"HEARTH_DATA_DIR", "data_dir"},
         {"HEARTH_LOG_LEVEL", "log_level"},
         {"HEARTH_SCHEDULERS", "schedulers"},
+        {"HEARTH_RATE_LIMIT_MULTIPLIER", "rate_limit_multiplier"},
     };
-    static const char *const flags[] = {"bind", "port", "data-dir", "log-level", "schedulers"};
+    static const char *const flags[] = {"bind",       "port",
+                                        "data-dir",   "log-level",
+                                        "schedulers", "rate-limit-multiplier"};
     const char *config = NULL, *v;
     char path[PATH_MAX];
     bool missing = false;

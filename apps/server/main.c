@@ -6,6 +6,8 @@
  *
  *   hearth (one_for_one, registered "hearth")
  *   ├── hubs       the hub tree (apps/hub): session directory, guild and DM hubs
+ *   ├── ratelimit  the rate limiter (apps/ratelimit): every REST request's buckets and
+ *   │              bots' identify limits; absent with --rate-limit-multiplier 0
  *   └── listener   the HTTP/WebSocket listener (apps/http): REST requests run as
  *                  short-lived processes (apps/api), gateway connections as
  *                  long-lived ones (apps/gateway)
@@ -28,6 +30,7 @@
 #include "gateway/gateway.h"
 #include "http/http.h"
 #include "hub/hub.h"
+#include "ratelimit/ratelimit.h"
 #include "server.h"
 #include "store/store.h"
 
@@ -57,6 +60,7 @@ static struct {
     http_router_t *router;
     http_server_t http;
     char web_dir[PATH_MAX];
+    rl_config_t limits; /* read by the limiter at each (re)start: lives as long as the node */
     hearth_pid_t top;
 } node;
 
@@ -93,20 +97,30 @@ static int routes_build(void)
 /* Starts the top supervisor. Returns 0 or the failing child's code. */
 static int tree_start(void)
 {
-    hearth_child_spec_t children[2];
+    hearth_child_spec_t children[3];
     hearth_sup_flags_t flags = {
         .strategy = HEARTH_ONE_FOR_ONE, .intensity = 5, .period = 10, .name = "hearth"};
+    size_t n = 0;
 
     memset(children, 0, sizeof(children));
-    children[0].id = "hubs";
-    children[0].start = hub_sup_child_start;
-    children[0].arg = NULL; /* the hubs' defaults */
-    children[0].type = HEARTH_SUPERVISOR;
-    children[1].id = "listener";
-    children[1].start = http_listener_child_start;
-    children[1].arg = &node.http;
-    children[1].shutdown = 2000;
-    return hearth_supervisor_start(&flags, children, 2, 0, &node.top);
+    children[n].id = "hubs";
+    children[n].start = hub_sup_child_start;
+    children[n].arg = NULL; /* the hubs' defaults */
+    children[n++].type = HEARTH_SUPERVISOR;
+    /* Before the listener, so no request arrives before its limits; and a limiter that
+     * crashes is restarted alone (one_for_one), with empty buckets: meanwhile requests
+     * pass unlimited rather than fail (rl_call_check). */
+    if (node.cfg.rate_limit_multiplier > 0) {
+        node.limits.multiplier = (uint32_t)node.cfg.rate_limit_multiplier;
+        children[n].id = "ratelimit";
+        children[n].start = rl_server_child_start;
+        children[n++].arg = &node.limits;
+    }
+    children[n].id = "listener";
+    children[n].start = http_listener_child_start;
+    children[n].arg = &node.http;
+    children[n++].shutdown = 2000;
+    return hearth_supervisor_start(&flags, children, n, 0, &node.top);
 }
 
 /* Blocks until SIGTERM or SIGINT; returns which. */
@@ -210,6 +224,10 @@ int main(int argc, char **argv)
     srv_log(SRV_LOG_INFO, "data in %s, %d schedulers, log level %s%s%s", node.cfg.data_dir,
             hearth_schedulers(), srv_log_level_name(node.cfg.log_level),
             node.cfg.config[0] ? ", settings from " : "", node.cfg.config);
+    if (node.cfg.rate_limit_multiplier == 0)
+        srv_log(SRV_LOG_INFO, "rate limits off (--rate-limit-multiplier 0)");
+    else if (node.cfg.rate_limit_multiplier > 1)
+        srv_log(SRV_LOG_INFO, "rate limits %d times Discord's", node.cfg.rate_limit_multiplier);
     /* An IPv6 address goes in brackets in a URL. */
     if (strchr(node.cfg.bind, ':') != NULL)
         printf("Hearth listening on http://[%s]:%d\n", node.cfg.bind, node.http.bound_port);

@@ -14,6 +14,8 @@
 #define SRV_DEFAULT_BIND "127.0.0.1" /* loopback: opening the port wider is a choice */
 #define SRV_DEFAULT_PORT 8080
 #define SRV_DEFAULT_DATA_DIR "./data"
+#define SRV_DEFAULT_RATE_LIMIT_MULTIPLIER 1
+#define SRV_RATE_LIMIT_MULTIPLIER_MAX 1000000
 
 enum { SRV_LOG_ERROR = 0, SRV_LOG_WARN, SRV_LOG_INFO, SRV_LOG_DEBUG };
 
@@ -23,6 +25,10 @@ typedef struct srv_config {
     char data_dir[1024];
     int log_level;     /* SRV_LOG_* */
     int schedulers;    /* 0: one per core */
+    /* REST rate limits (apps/ratelimit): 1 is Discord's limits, N multiplies every
+     * limit by N (test rigs, trusted clients), 0 turns them off (no limiter process:
+     * no rate limit headers, no 429s, no identify limits for bots). */
+    int rate_limit_multiplier;
     char config[1024]; /* the config file read, or "" */
 } srv_config_t;
 

@@ -23,6 +23,10 @@ const LOG_DIR = path.join(ROOT, 'build', 'e2e');
 const START_TIMEOUT_MS = 15000;
 const REQUEST_TIMEOUT_MS = 20000; // a request the server never answers fails the test, not the run
 const STOP_TIMEOUT_MS = 5000;
+// The servers' REST rate limits (--rate-limit-multiplier): 100 times Discord's, so tests
+// about other things are never slowed by them while every response still carries the
+// X-RateLimit-* headers; the rate limit tests ask for 1 (Discord's own) in start().
+const RATE_LIMIT_MULTIPLIER = process.env.HEARTH_E2E_RATE_LIMIT_MULTIPLIER || '100';
 
 let serverCount = 0;
 // Servers still running: killed if the test process exits without stopping them (a
@@ -64,8 +68,9 @@ class HearthServer {
     }
 
     // Starts the binary on port (0: a free one) and waits for its listening line. With
-    // viaEnv the settings go in HEARTH_* environment variables instead of flags.
-    async start(port = 0, { viaEnv = false } = {}) {
+    // viaEnv the settings go in HEARTH_* environment variables instead of flags;
+    // rateLimitMultiplier sets --rate-limit-multiplier (1: Discord's limits, 0: none).
+    async start(port = 0, { viaEnv = false, rateLimitMultiplier = RATE_LIMIT_MULTIPLIER } = {}) {
         if (!fs.existsSync(BINARY)) {
             throw new Error(`${BINARY} does not exist: build it first (make TYPE=opt)`);
         }
@@ -73,11 +78,12 @@ class HearthServer {
         this.exit = null;
         const log = fs.createWriteStream(this.logPath, { flags: 'a' });
         const settings = { bind: '127.0.0.1', port: String(this.port), 'data-dir': this.dataDir,
-            'log-level': process.env.HEARTH_E2E_LOG_LEVEL || 'info' };
+            'log-level': process.env.HEARTH_E2E_LOG_LEVEL || 'info',
+            'rate-limit-multiplier': String(rateLimitMultiplier) };
         const env = { ...process.env };
         let args = [];
         for (const [k, v] of Object.entries(settings)) {
-            if (viaEnv) env[`HEARTH_${k.toUpperCase().replace('-', '_')}`] = v;
+            if (viaEnv) env[`HEARTH_${k.toUpperCase().replace(/-/g, '_')}`] = v;
             else args = [...args, `--${k}`, v];
         }
         log.write(`# ${viaEnv ? 'HEARTH_* environment, ' : ''}${BINARY} ${args.join(' ')}\n`);
