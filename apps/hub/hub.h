@@ -77,7 +77,7 @@ typedef enum hub_op {
     HUB_OP_CHECK_ACCESS = 1,
     /* Messages. args: the Discord request body plus "channel_id" (and "message_id"
      * for edit/delete). Results: the message object (create, edit), nothing (204).
-     * Create needs VIEW_CHANNEL and SEND_MESSAGES (a timed-out member has neither:
+     * Create needs VIEW_CHANNEL and SEND_MESSAGES (which a timed-out member lacks:
      * 50013); a reply also READ_MESSAGE_HISTORY (403/160002); without MENTION_EVERYONE
      * "@everyone"/"@here" do not ping (mention_everyone false) and roles that are not
      * mentionable are not mentioned; without SEND_TTS_MESSAGES tts is false. The
