@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -68,6 +69,7 @@ void ta_stop(ta_node_t *n)
 
 void ta_res_free(ta_res_t *res)
 {
+    free(res->head);
     free(res->body);
     json_decref(res->json);
     memset(res, 0, sizeof(*res));
@@ -90,6 +92,13 @@ static void write_all(int fd, const char *p, size_t n)
 int ta_raw(int port, const char *method, const char *path, const char *auth, const char *ctype,
            const char *body, size_t body_len, ta_res_t *res)
 {
+    return ta_raw_h(port, method, path, auth, NULL, ctype, body, body_len, res);
+}
+
+int ta_raw_h(int port, const char *method, const char *path, const char *auth,
+             const char *headers, const char *ctype, const char *body, size_t body_len,
+             ta_res_t *res)
+{
     struct sockaddr_in sa = {0};
     struct timeval tv = {30, 0};
     char head[4096], *buf, *hend, *line, *eol;
@@ -110,6 +119,8 @@ int ta_raw(int port, const char *method, const char *path, const char *auth, con
                  port);
     if (auth != NULL)
         n += snprintf(head + n, sizeof(head) - (size_t)n, "Authorization: %s\r\n", auth);
+    if (headers != NULL)
+        n += snprintf(head + n, sizeof(head) - (size_t)n, "%s", headers);
     if (body != NULL)
         n += snprintf(head + n, sizeof(head) - (size_t)n,
                       "Content-Type: %s\r\nContent-Length: %zu\r\n",
@@ -141,6 +152,8 @@ int ta_raw(int port, const char *method, const char *path, const char *auth, con
     hend = strstr(buf, "\r\n\r\n");
     ASSERT_NOT_NULL(hend);
     *hend = '\0';
+    res->head = strdup(buf);
+    ASSERT_NOT_NULL(res->head);
     for (line = strstr(buf, "\r\n"); line != NULL; line = eol) {
         line += 2;
         eol = strstr(line, "\r\n");
@@ -183,6 +196,44 @@ int ta_req(int port, ta_res_t *res, const char *method, const char *path, const 
     st = ta_raw(port, method, path, auth, NULL, body, body ? strlen(body) : 0, res);
     free(body);
     return st;
+}
+
+int ta_req_h(int port, ta_res_t *res, const char *method, const char *path, const char *auth,
+             const char *headers, const char *fmt, ...)
+{
+    char *body = NULL;
+    va_list ap;
+    int n, st;
+
+    if (fmt != NULL) {
+        va_start(ap, fmt);
+        n = vasprintf(&body, fmt, ap);
+        va_end(ap);
+        ASSERT_GE(n, 0);
+    }
+    st = ta_raw_h(port, method, path, auth, headers, NULL, body, body ? strlen(body) : 0, res);
+    free(body);
+    return st;
+}
+
+bool ta_header(const ta_res_t *res, const char *name, char *out, size_t size)
+{
+    size_t nl = strlen(name);
+    const char *line, *v, *eol;
+
+    if (res->head == NULL)
+        return false;
+    for (line = strstr(res->head, "\r\n"); line != NULL; line = strstr(line, "\r\n")) {
+        line += 2;
+        if (strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+            continue;
+        for (v = line + nl + 1; *v == ' '; v++)
+            ;
+        eol = strstr(v, "\r\n");
+        snprintf(out, size, "%.*s", (int)(eol != NULL ? eol - v : (ptrdiff_t)strlen(v)), v);
+        return true;
+    }
+    return false;
 }
 
 long long ta_code(const ta_res_t *res)

@@ -33,6 +33,7 @@ void ta_stop(ta_node_t *n);
 
 typedef struct ta_res {
     int status;
+    char *head;      /* the status line and headers, lines ended by CRLF (malloc'd) */
     char ctype[128]; /* Content-Type, "" if none */
     char *body;      /* NUL-terminated (malloc'd) */
     size_t len;
@@ -45,9 +46,19 @@ typedef struct ta_res {
  * application/json when there is a body. Asserts on socket errors. Returns the status. */
 int ta_raw(int port, const char *method, const char *path, const char *auth, const char *ctype,
            const char *body, size_t body_len, ta_res_t *res);
+/* ta_raw with more header lines: headers is "Name: value\r\n" lines, or NULL. */
+int ta_raw_h(int port, const char *method, const char *path, const char *auth,
+             const char *headers, const char *ctype, const char *body, size_t body_len,
+             ta_res_t *res);
 /* ta_raw with a printf-built JSON body (fmt NULL: no body). */
 int ta_req(int port, ta_res_t *res, const char *method, const char *path, const char *auth,
            const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* ta_req with more header lines (as ta_raw_h). */
+int ta_req_h(int port, ta_res_t *res, const char *method, const char *path, const char *auth,
+             const char *headers, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+/* Copies the value of response header name (case-insensitive) into out; false if the
+ * response has none. */
+bool ta_header(const ta_res_t *res, const char *name, char *out, size_t size);
 void ta_res_free(ta_res_t *res);
 
 /* The JSON error code of an error answer (-1 if none). */

@@ -191,11 +191,12 @@ static void role_positions(api_ctx_t *c)
     json_array_foreach(c->body, i, item)
     {
         snprintf(scope, sizeof(scope), "%zu", i);
-        api_form_scope(&f, scope);
         if (!json_is_object(item)) {
-            api_form_add(&f, "", "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType");
+            api_form_scope(&f, NULL);
+            api_form_add(&f, scope, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType");
             continue;
         }
+        api_form_scope(&f, scope);
         clean = json_object();
         api_fields_copy(&f, item, specs, NSPECS(specs), clean);
         if (json_object_get(item, "id") == NULL)
