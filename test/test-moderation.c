@@ -853,3 +853,157 @@ TEST_IMPL(moderation_message_permissions)
     gwt_stop(&e);
     return 0;
 }
+
+/* ---- fan-out by permission: still encoded once
+ * ----------------------------------------------------- */
+
+/* A stand-in session: a green thread that subscribes to a guild's hub as user and
+ * reports its snapshot (tag 1: value 1 if granted) and each MESSAGE_CREATE: the shared
+ * payload it points at (tag 2) and its channel (tag 3), with ref = the user. It keeps
+ * the event messages until told to stop (tag 4), so no payload address is reused
+ * meanwhile. */
+typedef struct fake {
+    hearth_pid_t hub, report;
+    uint64_t user;
+} fake_t;
+
+#define FAKE_SNAPSHOT 1
+#define FAKE_PAYLOAD 2
+#define FAKE_CHANNEL 3
+#define FAKE_STOP 4
+
+static void fake_report(const fake_t *f, uint32_t tag, int64_t value)
+{
+    hearth_msg_t *m = hearth_msg_int(tag, value);
+
+    m->ref = f->user;
+    hearth_send(f->report, m);
+}
+
+static void fake_main(void *arg)
+{
+    fake_t f = *(fake_t *)arg;
+    hearth_msg_t *m, *kept[16];
+    hub_subscribe_t sub;
+    size_t nkept = 0, i;
+    json_t *d;
+
+    free(arg);
+    memset(&sub, 0, sizeof(sub));
+    sub.user_id = f.user;
+    sub.intents = (1ULL << 26) - 1;
+    sub.form = HUB_FORM_JSON;
+    sub.ref = 1;
+    hearth_send(f.hub, hearth_msg_copy(HUB_TAG_SUBSCRIBE, &sub, sizeof(sub)));
+    while (hearth_receive(NULL, NULL, 20000, &m) == 0) {
+        if (m->tag == FAKE_STOP) {
+            hearth_msg_free(m);
+            break;
+        }
+        if (m->tag == HUB_TAG_SNAPSHOT) {
+            fake_report(&f, FAKE_SNAPSHOT, m->value != 0);
+        } else if (m->tag == HUB_TAG_EVENT && m->value == HUB_EV_MESSAGE_CREATE && nkept < 16) {
+            d = json_loadb(m->data, m->len, 0, NULL);
+            fake_report(&f, FAKE_PAYLOAD, (int64_t)(uintptr_t)hearth_msg_payload(m));
+            fake_report(&f, FAKE_CHANNEL, (int64_t)jid(d, "channel_id"));
+            json_decref(d);
+            kept[nkept++] = m;
+            continue;
+        }
+        hearth_msg_free(m);
+    }
+    for (i = 0; i < nkept; i++)
+        hearth_msg_free(kept[i]);
+}
+
+/* The next report of tag from user (others stay queued). */
+typedef struct want {
+    uint32_t tag;
+    uint64_t user;
+} want_t;
+
+static bool want_match(const hearth_msg_t *m, void *arg)
+{
+    const want_t *w = arg;
+
+    return m->tag == w->tag && m->ref == w->user;
+}
+
+static int64_t fake_next(uint32_t tag, uint64_t user)
+{
+    want_t w = {tag, user};
+    hearth_msg_t *m;
+    int64_t v;
+
+    ASSERT_OK(hearth_receive(want_match, &w, 5000, &m));
+    v = m->value;
+    hearth_msg_free(m);
+    return v;
+}
+
+/* Sessions of users who may view a channel get its message as one shared payload;
+ * those who may not get nothing of it, and the next message of a channel they see
+ * comes to all three as one payload again. */
+TEST_IMPL(moderation_fanout_encode_once)
+{
+    char t_owner[STORE_TOKEN_SIZE], tk[STORE_TOKEN_SIZE];
+    uint64_t owner, users[3], guild, general, staff, staff_role;
+    hearth_pid_t hub, pids[3];
+    fake_t *f;
+    json_t *body;
+    int64_t p[3];
+    gwt_env_t e;
+    int i;
+
+    gwt_start(&e, NULL, NULL);
+    owner = gwt_user(&e, "owner", t_owner);
+    users[0] = gwt_user(&e, "staff1", tk);
+    users[1] = gwt_user(&e, "staff2", tk);
+    users[2] = gwt_user(&e, "guest", tk);
+    guild = ts_guild(e.db, owner, "Fanout", &general);
+    for (i = 0; i < 3; i++)
+        join(guild, users[i]);
+    staff_role = role_make(guild, owner, "staff", 0);
+    role_give(guild, owner, users[0], staff_role);
+    role_give(guild, owner, users[1], staff_role);
+    body = gwt_req(HUB_GUILD, guild, HUB_OP_CHANNEL_CREATE, owner,
+                   json_pack("{s:s, s:[{s:I, s:i, s:o}, {s:I, s:i, s:o}]}", "name", "staff",
+                             "permission_overwrites", "id", (json_int_t)guild, "type", 0, "deny",
+                             perm_str(PERM_VIEW_CHANNEL), "id", (json_int_t)staff_role, "type", 0,
+                             "allow", perm_str(PERM_VIEW_CHANNEL)),
+                   201);
+    staff = jid(body, "id");
+    json_decref(body);
+
+    ASSERT_OK(hub_guild_pid(guild, &hub));
+    for (i = 0; i < 3; i++) {
+        f = malloc(sizeof(*f));
+        ASSERT_NOT_NULL(f);
+        f->hub = hub;
+        f->report = hearth_self();
+        f->user = users[i];
+        ASSERT_OK(hearth_spawn_green(fake_main, f, 64 << 10, 0, &pids[i]));
+        ASSERT_EQ(1, fake_next(FAKE_SNAPSHOT, users[i]));
+    }
+
+    send_ok(staff, owner, "staff only");
+    for (i = 0; i < 2; i++) {
+        p[i] = fake_next(FAKE_PAYLOAD, users[i]);
+        ASSERT_EQ((int64_t)staff, fake_next(FAKE_CHANNEL, users[i]));
+    }
+    ASSERT_NE(0, p[0]);
+    ASSERT_EQ(p[0], p[1]); /* one encoding for both */
+
+    send_ok(general, owner, "everyone");
+    for (i = 0; i < 3; i++) {
+        p[i] = fake_next(FAKE_PAYLOAD, users[i]);
+        /* The guest's first message is this one: nothing of staff came before it. */
+        ASSERT_EQ((int64_t)general, fake_next(FAKE_CHANNEL, users[i]));
+    }
+    ASSERT_EQ(p[0], p[1]);
+    ASSERT_EQ(p[0], p[2]);
+    for (i = 0; i < 3; i++)
+        hearth_send(pids[i], hearth_msg_int(FAKE_STOP, 0));
+    gwt_stop(&e);
+    return 0;
+}
