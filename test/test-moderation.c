@@ -860,8 +860,8 @@ TEST_IMPL(moderation_message_permissions)
 /* A stand-in session: a green thread that subscribes to a guild's hub as user and
  * reports its snapshot (tag 1: value 1 if granted) and each MESSAGE_CREATE: the shared
  * payload it points at (tag 2) and its channel (tag 3), with ref = the user. It keeps
- * the event messages until told to stop (tag 4), so no payload address is reused
- * meanwhile. */
+ * the event messages until told to stop (tag 4, which it answers), so no payload
+ * address is reused meanwhile. */
 typedef struct fake {
     hearth_pid_t hub, report;
     uint64_t user;
@@ -914,6 +914,7 @@ static void fake_main(void *arg)
     }
     for (i = 0; i < nkept; i++)
         hearth_msg_free(kept[i]);
+    fake_report(&f, FAKE_STOP, 0); /* done: nothing of the hubs' is held any more */
 }
 
 /* The next report of tag from user (others stay queued). */
@@ -1002,8 +1003,10 @@ TEST_IMPL(moderation_fanout_encode_once)
     }
     ASSERT_EQ(p[0], p[1]);
     ASSERT_EQ(p[0], p[2]);
-    for (i = 0; i < 3; i++)
+    for (i = 0; i < 3; i++) {
         hearth_send(pids[i], hearth_msg_int(FAKE_STOP, 0));
+        fake_next(FAKE_STOP, users[i]);
+    }
     gwt_stop(&e);
     return 0;
 }
