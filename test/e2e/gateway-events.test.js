@@ -94,6 +94,20 @@ test('without MESSAGE_CONTENT a bot still reads messages that mention it and its
     assert.equal(b.d.content, 'bot speaking', 'the bot\'s own message shows content');
 });
 
+test('messages posted at once by several users reach every session in the order of their ids', async () => {
+    const marks = Object.fromEntries(Object.entries(S).map(([k, c]) => [k, c.mark()]));
+    const posters = [w.owner, w.member, w.bot];
+    const posted = (await Promise.all(Array.from({ length: 60 }, (_, i) =>
+        postMessage(api, posters[i % 3], w.text.id, `race ${i}`)))).map((m) => m.id);
+    const byId = [...posted].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+    for (const k of ['owner', 'member', 'bot']) {
+        const last = byId[byId.length - 1];
+        await S[k].waitForEvent('MESSAGE_CREATE', (d) => d.id === last, { from: marks[k], what: `the last message on ${k}` });
+        const got = S[k].events('MESSAGE_CREATE', marks[k]).map((p) => p.d.id).filter((id) => posted.includes(id));
+        assert.deepEqual(got, byId, `${k}: every message once, in id order`);
+    }
+});
+
 test('MESSAGE_UPDATE and MESSAGE_DELETE follow an edit and a delete', async () => {
     const m = await postMessage(api, w.member, w.text.id, 'before');
     const from = { o: S.owner.mark(), n: S.botNoContent.mark() };
@@ -248,6 +262,7 @@ test('INVITE_CREATE and INVITE_DELETE go to who may manage the channel, with the
 test('PRESENCE_UPDATE: online on identify, op 3 status and activity, invisible and leaving look offline', async () => {
     const u = await registerUser(api, 'presence');
     await api.must('POST', `/invites/${(await api.must('POST', `/channels/${w.text.id}/invites`, { token: w.owner.token, body: {} })).code}`, { token: u.token, body: {} });
+    const stranger = await session(w.outsider.token, INTENTS.ALL); // shares no guild with u
     const from = { o: S.owner.mark(), g: S.botGuilds.mark() };
     const forU = (status) => (d) => d.user?.id === u.id && d.status === status;
 
@@ -286,6 +301,8 @@ test('PRESENCE_UPDATE: online on identify, op 3 status and activity, invisible a
 
     await sleep(300);
     assert.equal(S.botGuilds.events('PRESENCE_UPDATE', from.g).length, 0, 'no GUILD_PRESENCES intent: no presence updates');
+    assert.deepEqual(stranger.events('PRESENCE_UPDATE').filter((p) => p.d.user?.id === u.id), [], 'nothing to who shares no guild');
+    stranger.ws.terminate();
 });
 
 test('GUILD_DELETE reaches the members when the owner deletes the guild', async () => {

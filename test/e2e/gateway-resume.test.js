@@ -1,7 +1,8 @@
 // Gateway, sessions across connections: RESUME (op 6) after a dropped connection replays
 // every dispatch missed since seq, in order, then RESUMED, and live events go on;
 // INVALID_SESSION (op 9, d: false) for a session that cannot be resumed (unknown id, a
-// 1000 close, another user's token); and a session that stops heartbeating is closed.
+// 1000 close, another user's token); 4007 for a sequence number never sent; and a
+// session that stops heartbeating is closed.
 'use strict';
 
 const { test, before, after } = require('node:test');
@@ -42,7 +43,7 @@ async function dropAndSettle(c) {
 
 test('RESUME after a dropped connection replays the missed dispatches in order, then RESUMED', async () => {
     const a = await connect();
-    const { ready } = await a.identify(w.bot.token, INTENTS.ALL);
+    const { ready } = await a.identify(w.owner.token, INTENTS.ALL);
     const seen = await postMessage(api, w.owner, w.text.id, 'seen live');
     await a.waitForEvent('MESSAGE_CREATE', (d) => d.id === seen.id);
     const seq = a.seq;
@@ -53,7 +54,7 @@ test('RESUME after a dropped connection replays the missed dispatches in order, 
     await api.must('PUT', `/channels/${w.text.id}/messages/${missed[0]}/reactions/${encodeURIComponent('👍')}/@me`, { token: w.owner.token });
 
     const b = await connect(ready.resume_gateway_url);
-    b.resume(w.bot.token, ready.session_id, seq);
+    b.resume(w.owner.token, ready.session_id, seq);
     const resumed = await b.waitForEvent('RESUMED', () => true, { what: 'RESUMED' });
     const before = b.received.slice(0, b.received.indexOf(resumed)).filter((p) => p.op === OP.DISPATCH);
     assert.equal(b.events('READY').length, 0, 'a resume is not a new session: no READY');
@@ -74,11 +75,11 @@ test('RESUME after a dropped connection replays the missed dispatches in order, 
 
 test('RESUME with nothing missed gives RESUMED and no replay', async () => {
     const a = await connect();
-    const { ready } = await a.identify(w.bot.token, INTENTS.GUILDS);
+    const { ready } = await a.identify(w.owner.token, INTENTS.GUILDS);
     const seq = a.seq;
     await dropAndSettle(a);
     const b = await connect(ready.resume_gateway_url);
-    b.resume(w.bot.token, ready.session_id, seq);
+    b.resume(w.owner.token, ready.session_id, seq);
     await b.waitForEvent('RESUMED');
     assert.deepEqual(b.events(null).map((p) => p.t), ['RESUMED']);
     b.ws.terminate();
@@ -86,7 +87,7 @@ test('RESUME with nothing missed gives RESUMED and no replay', async () => {
 
 test('RESUME of an unknown session gets INVALID_SESSION with d: false', async () => {
     const c = await connect();
-    c.resume(w.bot.token, 'no-such-session-id', 3);
+    c.resume(w.owner.token, 'no-such-session-id', 3);
     const p = await c.waitFor((x) => x.op === OP.INVALID_SESSION, { what: 'INVALID_SESSION' });
     assert.equal(p.d, false);
     // The client may then identify afresh on the same connection, as discord.js does after a wait.
@@ -95,11 +96,11 @@ test('RESUME of an unknown session gets INVALID_SESSION with d: false', async ()
 
 test('a session closed with code 1000 cannot be resumed', async () => {
     const a = await connect();
-    const { ready } = await a.identify(w.bot.token, INTENTS.GUILDS);
+    const { ready } = await a.identify(w.owner.token, INTENTS.GUILDS);
     const seq = a.seq;
     await a.close(1000);
     const b = await connect(ready.resume_gateway_url);
-    b.resume(w.bot.token, ready.session_id, seq);
+    b.resume(w.owner.token, ready.session_id, seq);
     const p = await b.waitFor((x) => x.op === OP.INVALID_SESSION || (x.op === OP.DISPATCH && x.t === 'RESUMED'), { what: 'INVALID_SESSION' });
     assert.equal(p.op, OP.INVALID_SESSION, 'Discord invalidates a session closed with 1000');
     assert.equal(p.d, false);
@@ -108,7 +109,7 @@ test('a session closed with code 1000 cannot be resumed', async () => {
 
 test('another user\'s token cannot resume a session', async () => {
     const a = await connect();
-    const { ready } = await a.identify(w.bot.token, INTENTS.ALL);
+    const { ready } = await a.identify(w.owner.token, INTENTS.ALL);
     const seq = a.seq;
     await dropAndSettle(a);
     const secret = await postMessage(api, w.owner, w.text.id, 'not for the thief');
@@ -123,10 +124,23 @@ test('another user\'s token cannot resume a session', async () => {
     b.ws.terminate();
 });
 
+test('RESUME with a sequence number the session never sent closes with 4007', async () => {
+    const a = await connect();
+    const { ready } = await a.identify(w.owner.token, INTENTS.GUILDS);
+    const seq = a.seq;
+    await dropAndSettle(a);
+    const b = await connect(ready.resume_gateway_url);
+    b.resume(w.owner.token, ready.session_id, seq + 100);
+    const closed = await b.waitClose();
+    assert.equal(closed.code, 4007);
+    assert.equal(b.events('RESUMED').length, 0);
+});
+
 test('a session that stops heartbeating is closed', { timeout: 200000 }, async () => {
-    const c = await connect(gw, { autoHeartbeat: false });
+    // Silent: no heartbeats, not even answers to the server's heartbeat requests.
+    const c = await connect(gw, { autoHeartbeat: false, answerRequests: false });
     const interval = c.hello.heartbeat_interval;
-    await c.identify(w.bot.token, INTENTS.GUILDS);
+    await c.identify(w.owner.token, INTENTS.GUILDS);
     const t0 = Date.now();
     const closed = await c.waitClose(Math.ceil(interval * 2.5) + 5000);
     const ms = Date.now() - t0;

@@ -38,8 +38,8 @@ after(async () => {
 // Runs the same session through a wire form: HELLO, IDENTIFY, READY, GUILD_CREATE, a
 // heartbeat ACK and a MESSAGE_CREATE with content and string-comparable ids.
 async function exercise(c) {
-    const { ready, guilds } = await c.identify(w.bot.token, INTENTS.ALL);
-    assert.equal(String(ready.user.id), w.bot.id);
+    const { ready, guilds } = await c.identify(w.member.token, INTENTS.ALL);
+    assert.equal(String(ready.user.id), w.member.id);
     assert.equal(String(guilds[0].id), w.guildId);
     const from = c.mark();
     c.send({ op: OP.HEARTBEAT, d: c.seq });
@@ -74,7 +74,7 @@ test('encoding=etf: HELLO, READY and events decode as ETF, with snowflakes as in
     assert.equal(typeof ready.session_id, 'string');
     // Discord: "Snowflake IDs are transmitted as 64-bit integers over ETF"; the decoder
     // gives big integers as decimal strings, small ones as numbers.
-    assert.equal(String(ready.user.id), w.bot.id);
+    assert.equal(String(ready.user.id), w.member.id);
 });
 
 test('encoding=etf with compress=zlib-stream', async () => {
@@ -99,13 +99,13 @@ test('an unknown encoding is refused, not served as JSON', async () => {
 
 test('an oversize frame closes the connection; the server stays up', async () => {
     const c = await connect();
-    await c.identify(w.bot.token, INTENTS.GUILDS);
+    await c.identify(w.member.token, INTENTS.GUILDS);
     c.sendRaw(JSON.stringify({ op: OP.PRESENCE_UPDATE, d: { status: 'online', since: null, afk: false, activities: [{ name: 'x'.repeat(2 << 20), type: 0 }] } }));
     const closed = await c.waitClose(10000);
     assert.ok([1009, 4002].includes(closed.code), `message too big (1009) or decode error (4002): ${closed.code}`);
     const d = await connect();
-    const { ready } = await d.identify(w.bot.token, INTENTS.GUILDS);
-    assert.equal(ready.user.id, w.bot.id);
+    const { ready } = await d.identify(w.member.token, INTENTS.GUILDS);
+    assert.equal(ready.user.id, w.member.id);
     d.ws.terminate();
 });
 

@@ -2,12 +2,13 @@
 // GUILD_CREATE with what Discord puts in them, sequence numbers, several sessions per
 // token, and the close codes a client gets for its mistakes (4001 unknown opcode, 4002
 // decode error, 4003 not authenticated, 4004 authentication failed, 4005 already
-// authenticated, 4012 invalid API version, 4013 invalid intents).
+// authenticated, 4008 rate limited, 4010 invalid shard, 4012 invalid API version, 4013
+// invalid intents).
 'use strict';
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startServer, postMessage } = require('./lib/server');
+const { startServer, postMessage, sleep } = require('./lib/server');
 const { GatewayClient, OP, INTENTS, gatewayUrl } = require('./lib/gateway');
 const { assertSnowflake, makeWorld } = require('./lib/expect');
 
@@ -57,7 +58,7 @@ test('a heartbeat gets an ACK, before and after IDENTIFY', async () => {
     let from = c.mark();
     c.send({ op: OP.HEARTBEAT, d: null });
     await c.waitFor((p) => p.op === OP.HEARTBEAT_ACK, { from, what: 'HEARTBEAT_ACK before identify' });
-    await c.identify(w.bot.token, INTENTS.GUILDS);
+    await c.identify(w.member.token, INTENTS.GUILDS);
     from = c.mark();
     c.send({ op: OP.HEARTBEAT, d: c.seq });
     await c.waitFor((p) => p.op === OP.HEARTBEAT_ACK, { from, what: 'HEARTBEAT_ACK after identify' });
@@ -84,7 +85,7 @@ test('IDENTIFY as a bot: READY has v, user, guilds, session_id, resume_gateway_u
 
 test('GUILD_CREATE follows READY with channels, roles, members and presences', async () => {
     const c = await connect();
-    const { guilds } = await c.identify(w.bot.token, INTENTS.GUILDS | INTENTS.GUILD_MEMBERS | INTENTS.GUILD_PRESENCES);
+    const { guilds } = await c.identify(w.member.token, INTENTS.GUILDS | INTENTS.GUILD_MEMBERS | INTENTS.GUILD_PRESENCES);
     const g = guilds[0];
     assert.equal(g.id, w.guildId);
     assert.equal(g.name, w.guild.name);
@@ -96,7 +97,7 @@ test('GUILD_CREATE follows READY with channels, roles, members and presences', a
     for (const id of [w.owner.id, w.member.id, w.bot.id]) assert.ok(memberIds.includes(id), `member ${id} listed`);
     assert.equal(g.member_count, 3);
     assert.ok(Array.isArray(g.presences), 'presences');
-    assert.equal(typeof g.joined_at, 'string', 'joined_at: when the bot joined');
+    assert.equal(typeof g.joined_at, 'string', 'joined_at: when this user joined');
     assertSnowflake(g.id, 'guild id');
     for (const ch of g.channels) assertSnowflake(ch.id, 'channel id');
     for (const m of g.members) assertSnowflake(m.user.id, 'member user id');
@@ -105,7 +106,7 @@ test('GUILD_CREATE follows READY with channels, roles, members and presences', a
 
 test('dispatch sequence numbers count up by one', async () => {
     const c = await connect();
-    await c.identify(w.bot.token, INTENTS.ALL);
+    await c.identify(w.member.token, INTENTS.ALL);
     for (let i = 0; i < 5; i++) await postMessage(api, w.owner, w.text.id, `seq ${i}`);
     await c.waitForEvent('MESSAGE_CREATE', (d) => d.content === 'seq 4');
     const seqs = c.events(null).map((p) => p.s);
@@ -133,7 +134,7 @@ test('several sessions per token each get READY and every event', async () => {
 
 test('4001: an unknown opcode closes the connection', async () => {
     const c = await connect();
-    await c.identify(w.bot.token, INTENTS.GUILDS);
+    await c.identify(w.member.token, INTENTS.GUILDS);
     c.send({ op: 99, d: null });
     assert.equal((await c.waitClose()).code, 4001);
 });
@@ -161,8 +162,8 @@ test('4004: IDENTIFY with a wrong token closes with authentication failed', asyn
 
 test('4005: a second IDENTIFY on one connection closes with already authenticated', async () => {
     const c = await connect();
-    await c.identify(w.bot.token, INTENTS.GUILDS);
-    c.send({ op: OP.IDENTIFY, d: { token: w.bot.token, intents: INTENTS.GUILDS, properties: { os: 'linux', browser: 'e2e', device: 'e2e' } } });
+    await c.identify(w.member.token, INTENTS.GUILDS);
+    c.send({ op: OP.IDENTIFY, d: { token: w.member.token, intents: INTENTS.GUILDS, properties: { os: 'linux', browser: 'e2e', device: 'e2e' } } });
     assert.equal((await c.waitClose()).code, 4005);
 });
 
@@ -183,9 +184,52 @@ test('4013: intents with unknown bits close with invalid intents', async () => {
     assert.equal((await c.waitClose()).code, 4013);
 });
 
+test('4008: more than 120 payloads in a minute close with rate limited', async () => {
+    const c = await connect({ autoHeartbeat: false });
+    await c.identify(w.member.token, INTENTS.GUILDS);
+    for (let i = 0; i < 130 && !c.closed; i++) c.send({ op: OP.HEARTBEAT, d: c.seq });
+    assert.equal((await c.waitClose()).code, 4008);
+});
+
+test('4010: an invalid shard closes the connection', async () => {
+    const c = await connect();
+    c.send({ op: OP.IDENTIFY, d: { token: w.bot.token, intents: INTENTS.GUILDS, shard: [1, 1], properties: { os: 'linux', browser: 'e2e', device: 'e2e' } } });
+    assert.equal((await c.waitClose()).code, 4010);
+});
+
+test('a bot\'s second IDENTIFY within 5 s gets INVALID_SESSION, and identifying after the wait works', async () => {
+    // Discord: one identify per 5 s per max_concurrency bucket, else op 9 (d: false).
+    // A server of its own with Discord's own limits.
+    const own = await startServer('gateway-identify-limit', { rateLimitMultiplier: 1 });
+    try {
+        const ow = await makeWorld(own.api, { bot: true });
+        const url = gatewayUrl((await own.api.must('GET', '/gateway')).url);
+        const a = await GatewayClient.connect(url);
+        clients.push(a);
+        await a.identify(ow.bot.token, INTENTS.GUILDS);
+        const t0 = Date.now();
+        const b = await GatewayClient.connect(url);
+        clients.push(b);
+        b.send({ op: OP.IDENTIFY, d: { token: ow.bot.token, intents: INTENTS.GUILDS, properties: { os: 'linux', browser: 'e2e', device: 'e2e' } } });
+        const p = await b.waitFor((x) => x.op === OP.INVALID_SESSION || (x.op === OP.DISPATCH && x.t === 'READY'), { what: 'INVALID_SESSION' });
+        assert.equal(p.op, OP.INVALID_SESSION, 'the second identify within 5 s is refused');
+        assert.equal(p.d, false);
+        await sleep(Math.max(0, 5200 - (Date.now() - t0)));
+        const from = b.mark();
+        b.send({ op: OP.IDENTIFY, d: { token: ow.bot.token, intents: INTENTS.GUILDS, properties: { os: 'linux', browser: 'e2e', device: 'e2e' } } });
+        const r = await b.waitForEvent('READY', () => true, { from });
+        assert.equal(r.d.user.id, ow.bot.id);
+        assert.notEqual(r.d.session_id, a.sessionId);
+        a.ws.terminate();
+        b.ws.terminate();
+    } finally {
+        await own.stop();
+    }
+});
+
 test('the server stays up after all of that', async () => {
     const c = await connect();
-    const { ready } = await c.identify(w.bot.token, INTENTS.GUILDS);
-    assert.equal(ready.user.id, w.bot.id);
+    const { ready } = await c.identify(w.member.token, INTENTS.GUILDS);
+    assert.equal(ready.user.id, w.member.id);
     c.ws.terminate();
 });

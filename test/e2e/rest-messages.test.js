@@ -115,6 +115,14 @@ test('mentions: <@id> and <@!id> fill mentions, @everyone sets mention_everyone'
     assert.equal(plain.mention_everyone, false);
 });
 
+test('mentions: <@&role> of a mentionable role fills mention_roles', async () => {
+    const role = assertOk(await api.post(`/guilds/${w.guildId}/roles`, { name: 'helpers', mentionable: true }, { token: w.owner.token }), [200, 201]);
+    const m = await postMessage(api, w.member, w.text.id, `paging <@&${role.id}>`);
+    assert.deepEqual(m.mention_roles, [role.id]);
+    const none = await postMessage(api, w.member, w.text.id, '<@&123456789012345678> is no role here');
+    assert.deepEqual(none.mention_roles, []);
+});
+
 test('an unknown message is 404 Unknown Message', async () => {
     assertError(await api.get(`/channels/${w.text.id}/messages/123456789012345678`, { token: w.owner.token }), 404, 10008);
     assertError(await api.patch(`/channels/${w.text.id}/messages/123456789012345678`, { content: 'x' }, { token: w.owner.token }), 404, 10008);

@@ -48,11 +48,14 @@ function gatewayUrl(url, { v = 10, encoding = 'json', compress, slash = false } 
 class GatewayClient {
     // Opens a connection to url (a full ws:// URL with its query); encoding and
     // compress must match what the query asks for.
-    constructor(url, { encoding = 'json', compress = null, autoHeartbeat = true } = {}) {
+    // autoHeartbeat: heartbeat on HELLO's interval; answerRequests: answer the server's
+    // heartbeat requests (op 1) at once, as Discord's clients do.
+    constructor(url, { encoding = 'json', compress = null, autoHeartbeat = true, answerRequests = true } = {}) {
         this.url = url;
         this.encoding = encoding;
         this.compress = compress;
         this.autoHeartbeat = autoHeartbeat;
+        this.answerRequests = answerRequests;
         this.received = []; // every decoded payload, in order
         this.rawFrames = []; // {binary, length, head: the first 2 bytes} per frame
         this.closed = null; // {code, reason} once closed
@@ -132,7 +135,7 @@ class GatewayClient {
         if (p.op === OP.HELLO) {
             this.hello = p.d;
             if (this.autoHeartbeat) this._startHeartbeat(p.d.heartbeat_interval);
-        } else if (p.op === OP.HEARTBEAT) {
+        } else if (p.op === OP.HEARTBEAT && this.answerRequests) {
             this.send({ op: OP.HEARTBEAT, d: this.seq });
         } else if (p.op === OP.DISPATCH) {
             if (p.s != null) this.seq = p.s;
@@ -244,18 +247,30 @@ class GatewayClient {
 
     // Sends IDENTIFY and waits for READY, then for a GUILD_CREATE for each guild READY
     // listed (when the GUILDS intent is on). Resolves {ready, guilds: [GUILD_CREATE d]}.
+    // A bot's IDENTIFY may meet the identify limit (one per 5 s, as on Discord): the
+    // server answers INVALID_SESSION (d: false), and like Discord's libraries this waits
+    // and identifies again on the same connection (identifyRetries counts it).
     async identify(token, intents = INTENTS.ALL, extra = {}) {
-        const from = this.mark();
-        this.send({
+        const payload = {
             op: OP.IDENTIFY,
-            d: {
-                token,
-                intents,
-                properties: { os: 'linux', browser: 'hearth-e2e', device: 'hearth-e2e' },
-                ...extra,
-            },
-        });
-        const ready = await this.waitForEvent('READY', () => true, { from });
+            d: { token, intents, properties: { os: 'linux', browser: 'hearth-e2e', device: 'hearth-e2e' }, ...extra },
+        };
+        const from = this.mark();
+        const deadline = Date.now() + 30000;
+        let ready;
+        for (let at = from; ;) {
+            this.send(payload);
+            const p = await this.waitFor((x) => (x.op === OP.DISPATCH && x.t === 'READY') || x.op === OP.INVALID_SESSION,
+                { from: at, what: 'READY' });
+            if (p.op === OP.DISPATCH) {
+                ready = p;
+                break;
+            }
+            if (Date.now() > deadline) throw new Error(`IDENTIFY refused with INVALID_SESSION for 30 s: ${this.summary(from)}`);
+            this.identifyRetries = (this.identifyRetries || 0) + 1;
+            at = this.mark();
+            await new Promise((r) => setTimeout(r, 1000 + Math.random() * 1000));
+        }
         const guilds = [];
         if (intents & INTENTS.GUILDS) {
             for (const g of ready.d.guilds) {
