@@ -47,7 +47,9 @@
 # Progress goes to stderr; the exit status is non-zero if a run failed (goals missed
 # do not fail it: these are benchmark figures). Environment: HEARTH_SERVER (the server
 # binary, default build/opt/hearth-server), HEARTH_BENCH_GATEWAY (the tool),
-# TMPDIR (where data directories go). A tool run is stopped after T + 600 s.
+# HEARTH_BENCH_RATE_LIMIT_MULTIPLIER (the server's --rate-limit-multiplier; default 0:
+# no REST rate limits, so the senders are never throttled), TMPDIR (where data
+# directories go). A tool run is stopped after T + 600 s.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -170,7 +172,10 @@ run() {
         --out "$dir/tokens.txt" >/dev/null || { say "$name: bulk-users failed"; return 1; }
     say "$name: users created in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s; starting $server"
 
+    # Rate limits off: the senders post far faster than Discord's 5 messages per 5 s
+    # per channel, and the figures are about delivery, not about the limiter.
     "$server" --bind 127.0.0.1 --port 0 --data-dir "$dir/data" --log-level warn \
+        --rate-limit-multiplier "${HEARTH_BENCH_RATE_LIMIT_MULTIPLIER:-0}" \
         >"$dir/server.out" 2>"$dir/server.err" &
     server_pid=$!
     port=""
