@@ -1027,12 +1027,14 @@ int hearth_supervisor_start(const hearth_sup_flags_t *flags, const hearth_child_
         child_append(s, &c);
     }
 
+    /* Read before the spawn: from then on s belongs to the supervisor, which frees it
+     * when it exits, possibly before this thread runs again. */
+    am.ack_ref = s->ack_ref;
     err = hearth_spawn_green(sup_main, s, 0, spawn_flags | HEARTH_SPAWN_TRAP_EXIT, &pid);
     if (err)
         goto fail_spawn;
-    /* From here s belongs to the supervisor. A monitor on a process that is already
-     * gone still answers (DOWN noproc), so the wait below always ends. */
-    am.ack_ref = s->ack_ref;
+    /* A monitor on a process that is already gone still answers (DOWN noproc), so the
+     * wait below always ends. */
     am.mref = 0;
     if (hearth_monitor(pid, &am.mref) != 0)
         am.mref = 0;

@@ -136,7 +136,7 @@ TEST_IMPL(store_migrations)
     ts_mkdir(priv);
     snprintf(path, sizeof(path), "%s/migrations", priv);
     ASSERT_OK(mkdir(path, 0700));
-    snprintf(path, sizeof(path), "%s/migrations/0002_extra.sql", priv);
+    snprintf(path, sizeof(path), "%s/migrations/9999_extra.sql", priv);
     f = fopen(path, "w");
     ASSERT_NOT_NULL(f);
     fputs("CREATE TABLE extra (x INTEGER);\n", f);
@@ -147,7 +147,7 @@ TEST_IMPL(store_migrations)
     s = store_open(dir, false);
     ASSERT_NOT_NULL(s);
     ASSERT_OK(store_schema_version(s, &version));
-    ASSERT_EQ(2, version);
+    ASSERT_EQ(9999, version); /* a number no real migration will take */
     store_close(s);
     ASSERT_OK(store_init(dir)); /* again: nothing to do, no error */
     store_fini();
