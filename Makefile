@@ -263,12 +263,14 @@ FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-
 FUZZ_SRCS_fuzz_http_request := apps/http/parser.c apps/http/router.c
 FUZZ_SRCS_fuzz_ws_frame := apps/http/ws.c apps/http/parser.c
 FUZZ_LIBS_fuzz_ws_frame := -lcrypto
+FUZZ_SRCS_fuzz_gateway_payload := apps/hub/etf.c
+FUZZ_LIBS_fuzz_gateway_payload := -ljansson -lm
 FUZZERS := $(patsubst test/fuzz/%.c,$(FUZZ_B)/%,$(wildcard test/fuzz/fuzz_*.c))
 
 .PHONY: fuzz fuzz-run
 fuzz: $(FUZZERS)
 
-$(FUZZ_B)/%: test/fuzz/%.c $(wildcard apps/http/*.c apps/http/*.h)
+$(FUZZ_B)/%: test/fuzz/%.c $(wildcard apps/http/*.c apps/http/*.h apps/hub/etf.c apps/hub/etf.h)
 	@mkdir -p $(@D)
 	$(call say,FUZZ,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LIBS_$*)
