@@ -19,6 +19,7 @@
  * starts none) every request passes and gets no rate limit headers. A 401 counts
  * against nothing, as the caller is not known. */
 #include "internal.h"
+#include "relationships.h"
 
 #include "ratelimit/ratelimit.h"
 
@@ -32,7 +33,7 @@ static const api_route_t *const tables[] = {
     api_gateway_routes, api_guild_routes,    api_channel_routes,
     api_message_routes, api_reaction_routes, api_invite_routes,
     api_role_routes,    api_ban_routes,      api_audit_routes,
-    api_automod_routes,
+    api_automod_routes, api_relationship_routes,
 };
 
 /* Set once before the listener starts and only read afterwards, by request processes
