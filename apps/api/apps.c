@@ -7,7 +7,8 @@
  *
  * Applications belong to no hub: the store directly. Adding the bot to the guild is
  * a member add, done by the guild's hub (GUILD_MEMBER_ADD, GUILD_CREATE to the bot),
- * which also decides whether the caller manages the guild (MANAGE_GUILD). */
+ * which also decides whether the caller manages the guild (MANAGE_GUILD) and turns
+ * the permissions asked for into the bot's managed role. */
 #include "internal.h"
 
 #include <stdio.h>
@@ -250,6 +251,9 @@ static void oauth2_authorize(api_ctx_t *c)
      * model) is the guild hub's to say, as is an unknown guild (10004). */
     args = json_object();
     json_object_set_new(args, "user_id", api_id_json(bot_id));
+    /* The hub makes them the bot's managed role (if not 0), as Discord does. */
+    if (perms > 0)
+        json_object_set_new(args, "permissions", json_integer(perms));
     api_hub(c, HUB_GUILD, guild_id, HUB_OP_MEMBER_ADD, args, &r);
     json_decref(args);
     if (!api_hub_failed(c, &r)) {

@@ -320,6 +320,10 @@ void hub__audit(hub_t *h, uint64_t actor, int action_type, uint64_t target, json
 
 /* ---- ops in other files ---------------------------------------------------------------------- */
 
+/* ops_role.c: makes roles (the store's role list after a write; taken, may be NULL)
+ * the hub's: the permission cache, the members, the snapshots, then one
+ * GUILD_ROLE_DELETE/CREATE/UPDATE per role gone, new or changed. */
+void hub__roles_replace(hub_t *h, json_t *roles);
 /* Each returns false if op is not one of its ops. */
 bool hub__op_message(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res);
 bool hub__op_channel(hub_t *h, hub_op_t op, uint64_t actor, json_t *args, hub_result_t *res);

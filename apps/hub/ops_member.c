@@ -6,7 +6,12 @@
  * cache (so the member's next request and the next fan-out see it), then out as
  * events, then into the audit log. Who may do what is hub.h's: the permission, and for
  * acting on another member the hierarchy (hub__above_member). A member that leaves,
- * is kicked or banned loses its subscriptions (its sessions get GUILD_DELETE). */
+ * is kicked or banned loses its subscriptions (its sessions get GUILD_DELETE).
+ *
+ * A bot authorized with permissions gets its managed role in the same store
+ * transaction as its membership (Discord's bot role: named after it, tags.bot_id);
+ * nobody gives or takes a managed role, and the store deletes it with the bot's
+ * membership, after which the hub reloads its roles (GUILD_ROLE_DELETE). */
 #include "internal.h"
 
 #include "store/moderation.h"
@@ -52,9 +57,31 @@ int hub__member_write(hub_t *h, uint64_t user_id, const json_t *params, json_t *
     return rc;
 }
 
+static int64_t role_list_job(store_t *s, void *arg)
+{
+    hub_job_t *j = arg;
+
+    return store_role_list(s, j->a, &j->out2);
+}
+
+/* Whether user_id has a managed role here (a bot's, tags.bot_id). */
+static bool has_bot_role(hub_t *h, uint64_t user_id)
+{
+    json_t *r;
+    size_t i;
+
+    json_array_foreach(json_object_get(h->guild, "roles"), i, r)
+    {
+        if (hub__json_id(json_object_get(json_object_get(r, "tags"), "bot_id")) == user_id)
+            return true;
+    }
+    return false;
+}
+
 /* A member is gone from the guild (left, kicked, banned): out of the state and the
  * cache; its sessions get GUILD_DELETE and are dropped; the others hear
- * GUILD_MEMBER_REMOVE. */
+ * GUILD_MEMBER_REMOVE. A bot's managed role went with it in the store: the roles are
+ * read back so the cache and clients lose it too (GUILD_ROLE_DELETE). */
 static void member_gone(hub_t *h, uint64_t user_id)
 {
     json_t *member = hub__member(h, user_id), *d;
@@ -71,6 +98,15 @@ static void member_gone(hub_t *h, uint64_t user_id)
     hub__presence_gone(h, user_id);
     hub__fan_guild(h, HUB_EV_GUILD_MEMBER_REMOVE, HUB_INTENT_GUILD_MEMBERS, 0, d);
     json_decref(d);
+    if (has_bot_role(h, user_id)) {
+        hub_job_t *j = hub__job_new();
+        j->a = h->id;
+        if (hub__job_run(role_list_job, j) == 0) {
+            hub__roles_replace(h, j->out2); /* takes it */
+            j->out2 = NULL;
+        }
+        hub__job_free(j);
+    }
 }
 
 /* {"id", "name"} of a role, as MEMBER_ROLE_UPDATE's $add and $remove list them. */
@@ -90,6 +126,20 @@ static json_t *role_ref(hub_t *h, uint64_t role_id)
 static bool role_known(hub_t *h, uint64_t role_id)
 {
     return role_id != h->id && perm_role_find(perm_cache_guild(h->perms), role_id) != NULL;
+}
+
+/* Whether role_id is managed (a bot's role): only the server gives or takes those. */
+static bool role_managed(hub_t *h, uint64_t role_id)
+{
+    json_t *r;
+    size_t i;
+
+    json_array_foreach(json_object_get(h->guild, "roles"), i, r)
+    {
+        if (hub__json_id(json_object_get(r, "id")) == role_id)
+            return json_is_true(json_object_get(r, "managed"));
+    }
+    return false;
 }
 
 /* Whether the array of ids list holds id. */
@@ -114,7 +164,40 @@ static bool has_role(const json_t *member, uint64_t role_id)
 /* ---- join
  * ----------------------------------------------------------------------------------------- */
 
-/* j->a guild, j->b user, j->str invite code or NULL; j->c set when the user is banned. */
+/* A new bot member with the permissions its authorizer asked for (j->d): its managed
+ * role, in the member's transaction so neither stands without the other; j->out is
+ * read again (it has the role), j->out2 gets every role. Returns rc, or the error. */
+static int member_add_bot(store_t *s, hub_job_t *j)
+{
+    int rc;
+
+    rc = store_tx_begin(s);
+    if (rc < 0)
+        return rc;
+    rc = store_member_add(s, j->a, j->b, &j->out);
+    if (rc != 0 || !json_is_true(json_object_get(json_object_get(j->out, "user"), "bot")))
+        goto done; /* a member already keeps what it has; people get no managed role */
+    rc = store_role_create_managed(s, j->a, j->b, j->d, NULL);
+    if (rc == STORE_EEXIST)
+        rc = 0;
+    if (rc == 0) {
+        json_decref(j->out);
+        j->out = NULL;
+        rc = store_member_get(s, j->a, j->b, &j->out);
+    }
+    if (rc == 0)
+        rc = store_role_list(s, j->a, &j->out2);
+done:
+    if (rc < 0) {
+        store_tx_rollback(s);
+        return rc;
+    }
+    rc = store_tx_commit(s) < 0 ? STORE_EIO : rc;
+    return rc;
+}
+
+/* j->a guild, j->b user, j->str invite code or NULL, j->d a bot's permissions (0:
+ * none); j->c set when the user is banned. */
 static int64_t member_add_job(store_t *s, void *arg)
 {
     hub_job_t *j = arg;
@@ -134,6 +217,8 @@ static int64_t member_add_job(store_t *s, void *arg)
         got = store_member_get(s, j->a, j->b, &j->out);
         return got < 0 ? got : rc;
     }
+    if (j->d != 0)
+        return member_add_bot(s, j);
     return store_member_add(s, j->a, j->b, &j->out);
 }
 
@@ -145,8 +230,9 @@ static void op_member_add(hub_t *h, uint64_t actor, json_t *args, hub_result_t *
     hub_joined_t jn;
     hearth_msg_t *m;
     json_t *d;
+    json_t *v, *errs = NULL;
     hub_job_t *j;
-    uint64_t uid = 0;
+    uint64_t uid = 0, perms = 0;
     char key[21];
     bool fresh;
     int rc;
@@ -159,10 +245,27 @@ static void op_member_add(hub_t *h, uint64_t actor, json_t *args, hub_result_t *
      * someone (a bot it authorizes). */
     if (uid != actor && !hub__check(h, actor, 0, PERM_MANAGE_GUILD, res))
         return;
+    /* The permissions a bot is authorized with become its managed role's; like a role
+     * the authorizer creates, they must be its own (Discord's authorize page offers no
+     * others). */
+    v = json_object_get(args, "permissions");
+    if (v != NULL && !json_is_null(v) && code == NULL && uid != actor) {
+        if (perm_parse_json(v, &perms) < 0) {
+            hub__form_error(&errs, "permissions", "NUMBER_TYPE_COERCE", "Value is not int.");
+            hub__form_fail(res, errs);
+            return;
+        }
+        perms &= PERM_ALL;
+        if (perms != 0 && !perm_can_grant(hub__perms(h, actor, 0), perms)) {
+            hub__errc(res, 403, 50013);
+            return;
+        }
+    }
     j = hub__job_new();
     j->a = h->id;
     j->b = uid;
     j->str = code;
+    j->d = perms;
     rc = hub__job_run(member_add_job, j);
     if (j->c) {
         hub__errc(res, 403, 40007);
@@ -179,6 +282,11 @@ static void op_member_add(hub_t *h, uint64_t actor, json_t *args, hub_result_t *
     /* New to this hub, even if the store had it already (an invite REST accepted
      * itself): cache it and tell everyone. */
     fresh = !hub__is_member(h, uid) && j->out != NULL;
+    if (code == NULL && j->out2 != NULL) {
+        /* The bot's new role first, so the cache knows it when the member names it. */
+        hub__roles_replace(h, j->out2);
+        j->out2 = NULL;
+    }
     if (fresh) {
         json_object_set(h->members, hub__key(uid, key), j->out);
         hub__perm_member(h, j->out);
@@ -322,14 +430,17 @@ static json_t *modify_fields(hub_t *h, uint64_t actor, uint64_t uid, const json_
                 if (!has_id(ids, id))
                     json_array_append_new(removed, role_ref(h, id));
             }
-            /* Every role given or taken must be below the actor's highest. */
+            /* Every role given or taken must be below the actor's highest, and not
+             * managed (a bot's role is the server's to give). */
             json_array_foreach(added, i, r)
             {
-                *denied |= !hub__above_role(h, actor, hub__json_id(json_object_get(r, "id")));
+                id = hub__json_id(json_object_get(r, "id"));
+                *denied |= !hub__above_role(h, actor, id) || role_managed(h, id);
             }
             json_array_foreach(removed, i, r)
             {
-                *denied |= !hub__above_role(h, actor, hub__json_id(json_object_get(r, "id")));
+                id = hub__json_id(json_object_get(r, "id"));
+                *denied |= !hub__above_role(h, actor, id) || role_managed(h, id);
             }
             json_object_set_new(params, "roles", ids);
         }
@@ -483,7 +594,9 @@ static void op_member_role(hub_t *h, uint64_t actor, json_t *args, bool add, hub
         hub__errc(res, 404, 10011);
         return;
     }
-    if (!hub__above_role(h, actor, rid) || (uid != actor && !hub__above_member(h, actor, uid))) {
+    /* A managed role is given only by the server (to its bot) and never taken. */
+    if (role_managed(h, rid) || !hub__above_role(h, actor, rid) ||
+        (uid != actor && !hub__above_member(h, actor, uid))) {
         hub__errc(res, 403, 50013);
         return;
     }

@@ -42,7 +42,7 @@ static int64_t role_job(store_t *s, void *arg)
         break;
     }
     if (rc >= 0 && store_role_list(s, j->a, &j->out2) < 0)
-        j->out2 = NULL; /* the write stands; the hub keeps its list (see roles_replace) */
+        j->out2 = NULL; /* the write stands; the hub keeps its list (hub__roles_replace) */
     return rc;
 }
 
@@ -96,9 +96,7 @@ static void fan_role(hub_t *h, hub_event_t ev, json_t *role, uint64_t role_id)
     json_decref(d);
 }
 
-/* Makes roles (the store's list after a write; taken, may be NULL) the hub's: the
- * cache, the members, the snapshots, then the events (see the file comment). */
-static void roles_replace(hub_t *h, json_t *roles)
+void hub__roles_replace(hub_t *h, json_t *roles)
 {
     json_t *old, *r, *o;
     uint64_t id;
@@ -159,7 +157,7 @@ static hub_job_t *role_write(hub_t *h, int what, uint64_t role_id, const json_t 
     } else if (rc < 0) {
         hub__store_err(res, rc, 10011);
     } else {
-        roles_replace(h, j->out2);
+        hub__roles_replace(h, j->out2);
         j->out2 = NULL;
         return j;
     }
@@ -334,7 +332,9 @@ static void op_role_delete(hub_t *h, uint64_t actor, json_t *args, hub_result_t 
         hub__errc(res, 404, 10011);
         return;
     }
-    if (rid == h->id) {
+    /* Neither @everyone nor a bot's managed role (it goes when the bot leaves):
+     * Discord answers both 400/50028 "Invalid Role". */
+    if (rid == h->id || json_is_true(json_object_get(before, "managed"))) {
         hub__errc(res, 400, 50028);
         return;
     }

@@ -273,7 +273,8 @@ int store_guild_list(store_t *s, const store_page_t *pg, json_t **out);
  * ...), STORE_UNCHANGED and the member if already one, STORE_ENOTFOUND (guild or
  * user). */
 int store_member_add(store_t *s, uint64_t guild_id, uint64_t user_id, json_t **out);
-/* Removes a member (leave or kick). 0, STORE_ENOTFOUND, STORE_EPERM (the owner). */
+/* Removes a member (leave or kick) and, for a bot, its managed role. 0,
+ * STORE_ENOTFOUND, STORE_EPERM (the owner). */
 int store_member_remove(store_t *s, uint64_t guild_id, uint64_t user_id);
 /* 0 and the member, or STORE_ENOTFOUND. */
 int store_member_get(store_t *s, uint64_t guild_id, uint64_t user_id, json_t **out);
@@ -297,6 +298,13 @@ int store_member_check(store_t *s, uint64_t guild_id, uint64_t user_id);
  * above @everyone); the others move up. Returns 0 and the role, STORE_ENOTFOUND,
  * STORE_EINVAL, STORE_ELIMIT (250 roles). */
 int store_role_create(store_t *s, uint64_t guild_id, const json_t *params, json_t **out);
+/* Creates bot_id's managed role, as Discord does when a bot is authorized with
+ * permissions: named after the bot, with perms, managed, tags.bot_id, at position 1,
+ * and gives it to the bot (which must be a member). It goes when the bot's membership
+ * does (store_member_remove). Returns 0 and the role, STORE_ENOTFOUND (guild or
+ * member), STORE_EEXIST (the bot has one already), STORE_ELIMIT (250 roles). */
+int store_role_create_managed(store_t *s, uint64_t guild_id, uint64_t bot_id, uint64_t perms,
+                              json_t **out);
 /* Changes the same fields (and position). 0 and the role, STORE_ENOTFOUND, STORE_EINVAL. */
 int store_role_modify(store_t *s, uint64_t guild_id, uint64_t role_id, const json_t *params,
                       json_t **out);

@@ -128,6 +128,9 @@ json_t *db_member_json(store_t *s, uint64_t guild_id, uint64_t user_id);
 int db_members_all(store_t *s, uint64_t guild_id, json_t **out);
 /* guilds.c: the guild's roles by position (an array; empty if none). */
 json_t *db_roles_json(store_t *s, uint64_t guild_id);
+/* guilds.c: deletes bot_id's managed role in the guild, if it has one (inside the
+ * caller's transaction). 0 or STORE_E*. */
+int db_role_delete_managed(store_t *s, uint64_t guild_id, uint64_t bot_id);
 /* reactions.c: the message's reactions array relative to viewer, or NULL if none. */
 json_t *db_reactions_json(store_t *s, uint64_t message_id, uint64_t viewer);
 

@@ -2,7 +2,10 @@
  *
  * A guild's @everyone role has the guild's id (as on Discord), position 0, and can
  * be changed but not deleted. New roles go to position 1, just above @everyone,
- * moving the others up, so positions stay dense from 0. */
+ * moving the others up, so positions stay dense from 0. A bot's managed role
+ * (store_role_create_managed) is an ordinary row with managed = 1 and bot_id set, so
+ * every list and the permission sums include it; members.c deletes it with the bot's
+ * membership. */
 #include "db.h"
 
 #include <stdio.h>
@@ -65,7 +68,7 @@ static json_t *guild_json(sqlite3_stmt *st)
 
 #define ROLE_SELECT                                                                                \
     "SELECT id, name, color, hoist, icon, unicode_emoji, position, permissions, managed, "         \
-    "mentionable FROM roles"
+    "mentionable, bot_id FROM roles"
 
 static json_t *role_json(sqlite3_stmt *st)
 {
@@ -88,6 +91,10 @@ static json_t *role_json(sqlite3_stmt *st)
     json_object_set_new(r, "managed", j_col_bool(st, 8));
     json_object_set_new(r, "mentionable", j_col_bool(st, 9));
     json_object_set_new(r, "flags", json_integer(0));
+    /* Discord sends tags only on roles that have one (discord.js reads tags.bot_id to
+     * find a bot's own role). */
+    if (sqlite3_column_type(st, 10) != SQLITE_NULL)
+        json_object_set_new(r, "tags", json_pack("{s:o}", "bot_id", j_col_id(st, 10)));
     return r;
 }
 
@@ -514,6 +521,85 @@ out:
     if (rc < 0)
         return rc;
     return store_role_get(s, guild_id, id, out);
+}
+
+int store_role_create_managed(store_t *s, uint64_t guild_id, uint64_t bot_id, uint64_t perms,
+                              json_t **out)
+{
+    char buf[21];
+    sqlite3_stmt *st;
+    json_t *params, *r = NULL;
+    uint64_t id = 0;
+    int rc;
+
+    rc = db_begin(s);
+    if (rc < 0)
+        return rc;
+    rc = db_exists2(s, "SELECT 1 FROM members WHERE guild_id = ?1 AND user_id = ?2", guild_id,
+                    bot_id);
+    if (rc == 0) {
+        rc = db_exists2(s, "SELECT 1 FROM roles WHERE guild_id = ?1 AND bot_id = ?2", guild_id,
+                        bot_id);
+        rc = rc == 0 ? STORE_EEXIST : rc == STORE_ENOTFOUND ? 0 : rc;
+    }
+    if (rc < 0)
+        goto out;
+    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(perms & (uint64_t)INT64_MAX));
+    params = json_pack("{s:s}", "permissions", buf);
+    rc = store_role_create(s, guild_id, params, &r); /* nested: a savepoint */
+    json_decref(params);
+    if (rc < 0)
+        goto out;
+    if (p_id(r, "id", false, &id) != 1)
+        rc = STORE_EIO;
+    json_decref(r);
+    if (rc < 0)
+        goto out;
+    /* Named after the bot as Discord does; its username fits a role name (at most 32). */
+    st = db_prep(s, "UPDATE roles SET managed = 1, bot_id = ?2,"
+                    " name = (SELECT username FROM users WHERE id = ?2) WHERE id = ?1");
+    if (st == NULL) {
+        rc = STORE_EIO;
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)bot_id);
+    rc = db_run(s, st);
+    if (rc < 0)
+        goto out;
+    st = db_prep(s, "INSERT INTO member_roles (guild_id, user_id, role_id) VALUES (?1, ?2, ?3)");
+    if (st == NULL) {
+        rc = STORE_EIO;
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)guild_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)bot_id);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)id);
+    rc = db_run(s, st);
+out:
+    rc = db_end(s, rc);
+    if (rc < 0)
+        return rc;
+    return store_role_get(s, guild_id, id, out);
+}
+
+int db_role_delete_managed(store_t *s, uint64_t guild_id, uint64_t bot_id)
+{
+    sqlite3_stmt *st;
+    int64_t id;
+    int rc;
+
+    st = db_prep(s, "SELECT id FROM roles WHERE guild_id = ?1 AND bot_id = ?2");
+    if (st == NULL)
+        return STORE_EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)guild_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)bot_id);
+    rc = db_one_int(s, st, &id);
+    if (rc == STORE_ENOTFOUND)
+        return 0;
+    if (rc < 0)
+        return rc;
+    return store_role_delete(s, guild_id, (uint64_t)id);
 }
 
 int store_role_modify(store_t *s, uint64_t guild_id, uint64_t role_id, const json_t *params,

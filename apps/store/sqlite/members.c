@@ -140,6 +140,9 @@ int store_member_remove(store_t *s, uint64_t guild_id, uint64_t user_id)
                         user_id);
         if (rc == 0 && sqlite3_changes(s->db) == 0)
             rc = STORE_ENOTFOUND;
+        /* A bot's managed role leaves with it, as on Discord (not left behind unusable). */
+        if (rc == 0)
+            rc = db_role_delete_managed(s, guild_id, user_id);
     }
     return db_end(s, rc);
 }
