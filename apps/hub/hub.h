@@ -126,8 +126,15 @@ typedef enum hub_op {
      * with 40007 "The user is banned from this guild.". The user's live sessions that
      * are not in the guild yet start receiving it (GUILD_CREATE): so after creating a
      * guild in the store, REST calls MEMBER_ADD for its owner (actor = owner).
+     * A bot added by another with "permissions" (a decimal string or integer; the
+     * OAuth2 authorize's) gets its managed role with them, as on Discord: named after
+     * it, "managed": true, "tags": {"bot_id"}, in the same transaction, announced by
+     * GUILD_ROLE_CREATE before GUILD_MEMBER_ADD; they must be the actor's own
+     * (403/50013). The role goes with the bot's membership (leave, kick, ban:
+     * GUILD_ROLE_DELETE after GUILD_MEMBER_REMOVE).
      * Modify: nick needs CHANGE_NICKNAME for oneself, MANAGE_NICKNAMES for others;
-     * roles MANAGE_ROLES, and every role given or taken below the actor's highest;
+     * roles MANAGE_ROLES, and every role given or taken below the actor's highest and
+     * not managed (403/50013);
      * mute MUTE_MEMBERS, deaf DEAFEN_MEMBERS; communication_disabled_until (an ISO 8601
      * time at most 28 days ahead, or null to lift it) MODERATE_MEMBERS, and never on an
      * administrator. Changing another member needs the hierarchy (above it). Answers
@@ -151,7 +158,8 @@ typedef enum hub_op {
      *          "unicode_emoji", "reason"} -> 200 role (at position 1); ROLE_CREATE
      *   modify {"role_id", the same fields, "position", "reason"} -> 200 role;
      *          404/10011 unknown; ROLE_UPDATE
-     *   delete {"role_id", "reason"} -> 204; @everyone: 400/50028; ROLE_DELETE
+     *   delete {"role_id", "reason"} -> 204; @everyone or a managed role: 400/50028;
+     *          ROLE_DELETE
      *   positions {"positions": [{"id", "position"}, ...]} -> 200 every role */
     HUB_OP_ROLE_CREATE,
     HUB_OP_ROLE_MODIFY,
@@ -160,7 +168,8 @@ typedef enum hub_op {
     /* ---- added with the permissions and moderation issue -------------------------- */
     /* A member's role: {"user_id", "role_id", "reason"} (PUT and DELETE
      * /guilds/{id}/members/{user}/roles/{role}). MANAGE_ROLES, the role below the
-     * actor's highest, and the hierarchy over the member unless it is the actor.
+     * actor's highest and not managed (403/50013), and the hierarchy over the member
+     * unless it is the actor.
      * 204; GUILD_MEMBER_UPDATE when it changed; audited MEMBER_ROLE_UPDATE. 404/10007
      * unknown member, 404/10011 unknown role (or @everyone). */
     HUB_OP_MEMBER_ROLE_ADD,

@@ -11,7 +11,8 @@
  *
  * The rules (hub.h): MANAGE_ROLES; a role to change, delete or move must be below the
  * actor's highest role, and a move must keep it below; permissions given must be the
- * actor's own (perm_can_grant), counting only the bits a change adds. */
+ * actor's own (perm_can_grant), counting only the bits a change adds. A bot's managed
+ * role (made by MEMBER_ADD, ops_member.c) may be changed and moved but not deleted. */
 #include "internal.h"
 
 #include "store/moderation.h"
