@@ -262,3 +262,37 @@ TEST_IMPL(api_ratelimit_setting)
     ASSERT_EQ(-1, register_limit(0));  /* none: no limiter, no headers */
     return 0;
 }
+
+/* ---- routes the limiter learns as they come ------------------------------------------------ */
+
+/* Every REST route reaches the limiter, most of them not in its table: each becomes a
+ * route with the default limit when first seen. Past the table's first capacity that
+ * used to index a moved array (a 429 with limit 0 and bucket "global" in the end-to-end
+ * suite; a use after free under ASan). */
+TEST_IMPL(api_ratelimit_new_routes)
+{
+    char pattern[64], first[RL_BUCKET_SIZE];
+    rl_t *rl = rl_new(&(rl_config_t){.seed = 7});
+    rl_request_t q = {.method = "GET", .user_id = 42};
+    rl_result_t res;
+    int i;
+
+    for (i = 0; i < 200; i++) {
+        snprintf(pattern, sizeof(pattern), "/learned/%d", i);
+        q.pattern = pattern;
+        ASSERT(rl_check(rl, &q, 1000000 + i * 100, &res)); /* under the global 50 per s */
+        ASSERT_EQ(50, res.limit);
+        ASSERT_EQ(49, res.remaining);
+        ASSERT(res.has_bucket);
+        if (i == 0)
+            memcpy(first, res.bucket, sizeof(first));
+        else
+            ASSERT(strcmp(first, res.bucket) != 0);
+    }
+    /* Each still its own: the first one's bucket counts on. */
+    q.pattern = "/learned/0";
+    ASSERT(rl_check(rl, &q, 1000000 + 200 * 100, &res));
+    ASSERT_STR_EQ(first, res.bucket);
+    rl_free(rl);
+    return 0;
+}

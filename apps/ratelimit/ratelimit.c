@@ -467,6 +467,7 @@ static void window_roll(bucket_t *b, uint32_t period_ms, int64_t now)
 static route_t *route_for(rl_t *rl, const char *method, const char *pattern)
 {
     uint64_t h;
+    uint32_t id;
     route_t *r;
 
     if (method == NULL || pattern == NULL || method[0] == '\0' || pattern[0] == '\0') {
@@ -475,10 +476,13 @@ static route_t *route_for(rl_t *rl, const char *method, const char *pattern)
     }
     h = str_hash(method, pattern);
     r = route_find(rl, method, pattern, h);
-    if (r == NULL) /* a route not in the table: its own buckets, the default limit */
-        r = &rl->routes[route_add(rl,
-                                  &(rl_route_def_t){method, pattern, NULL, rl->cfg.default_limit,
-                                                    rl->cfg.default_period_ms, 0})];
+    if (r == NULL) { /* a route not in the table: its own buckets, the default limit */
+        /* route_add may move rl->routes: index it only once it has returned (in one
+         * expression the old array could be read first, and then freed). */
+        id = route_add(rl, &(rl_route_def_t){method, pattern, NULL, rl->cfg.default_limit,
+                                             rl->cfg.default_period_ms, 0});
+        r = &rl->routes[id];
+    }
     return r;
 }
 
