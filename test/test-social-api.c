@@ -105,7 +105,8 @@ TEST_IMPL(social_api_relationships)
      * such name, a discriminator that is not 0 (80004); oneself (80003); no name (50035). */
     ta_req(port, &r, "POST", REL, ta, "{\"username\":\"bob\"}");
     TA_ERR(&r, 400, 80007);
-    ASSERT_EQ(204, ta_req(port, &r, "POST", REL, ta, "{\"username\":\"Carol\",\"discriminator\":null}"));
+    ASSERT_EQ(204,
+              ta_req(port, &r, "POST", REL, ta, "{\"username\":\"Carol\",\"discriminator\":null}"));
     ASSERT_EQ(200, ta_req(port, &r, "GET", REL, tc, NULL));
     ASSERT_EQ(STORE_REL_INCOMING, type_in(&r, a));
     ta_req(port, &r, "POST", REL, ta, "{\"username\":\"nobody\"}");

@@ -97,8 +97,8 @@ static void record(sxt_fake_t *f, const hearth_msg_t *ev)
         snprintf(f->last_status, sizeof(f->last_status), "%s",
                  json_string_value(json_object_get(d, "status")));
     if (f->keep)
-        json_array_append_new(f->log, json_pack("{s:s, s:o}", "t", name, "d",
-                                                d != NULL ? d : json_null()));
+        json_array_append_new(f->log,
+                              json_pack("{s:s, s:o}", "t", name, "d", d != NULL ? d : json_null()));
     else
         json_decref(d);
     pthread_mutex_unlock(&f->mu);

@@ -14,7 +14,7 @@
 static void act(sxt_env_t *e, int op, uint64_t user, uint64_t other)
 {
     store_rel_change_t ch;
-    json_t *ur = NULL, *or = NULL;
+    json_t *ur = NULL, * or = NULL;
     int rc;
 
     if (op == 1)
@@ -27,7 +27,7 @@ static void act(sxt_env_t *e, int op, uint64_t user, uint64_t other)
     if (ch.user_now != STORE_REL_NONE)
         ASSERT_OK(store_relationship_get(e->db, user, other, &ur));
     if (ch.other_now != STORE_REL_NONE)
-        ASSERT_OK(store_relationship_get(e->db, other, user, &or));
+        ASSERT_OK(store_relationship_get(e->db, other, user, & or));
     ASSERT_OK(social_relationship_changed(user, other, &ch, ur, or));
     json_decref(ur);
     json_decref(or);
@@ -232,9 +232,9 @@ TEST_IMPL(social_friend_presence)
     ASSERT_NOT_NULL(ev);
     ASSERT_EQ(a, jid(json_object_get(json_object_get(ev, "d"), "user"), "id"));
     ASSERT_STR_EQ("online", ds(ev, "status"));
-    ASSERT_STR_EQ("online", json_string_value(json_object_get(
-                                json_object_get(json_object_get(ev, "d"), "client_status"),
-                                "desktop")));
+    ASSERT_STR_EQ("online",
+                  json_string_value(json_object_get(
+                      json_object_get(json_object_get(ev, "d"), "client_status"), "desktop")));
     ASSERT_NULL(json_object_get(json_object_get(ev, "d"), "guild_id"));
     json_decref(ev);
 
@@ -243,11 +243,10 @@ TEST_IMPL(social_friend_presence)
     ev = sxt_fake_wait(b1, "PRESENCE_UPDATE", 5000);
     ASSERT_NOT_NULL(ev);
     ASSERT_STR_EQ("dnd", ds(ev, "status"));
-    ASSERT_STR_EQ("chess", json_string_value(json_object_get(
-                               json_array_get(json_object_get(json_object_get(ev, "d"),
-                                                              "activities"),
-                                              0),
-                               "name")));
+    ASSERT_STR_EQ(
+        "chess",
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(json_object_get(ev, "d"), "activities"), 0), "name")));
     json_decref(ev);
     sxt_fake_presence(a1, "dnd", "[{\"name\":\"chess\",\"type\":0}]");
     usleep(150 * 1000);

@@ -46,7 +46,8 @@ uint64_t sxt_user(sxt_env_t *e, const char *name, char *token);
 /* Milliseconds of a monotonic clock. */
 uint64_t sxt_now(void);
 
-/* ---- fake sessions ---------------------------------------------------------------------------- */
+/* ---- fake sessions ----------------------------------------------------------------------------
+ */
 
 typedef struct sxt_fake {
     uint64_t user_id;
@@ -56,7 +57,7 @@ typedef struct sxt_fake {
     atomic_uint events;  /* events, a batch's each */
     bool keep;           /* record the events (else only count them) */
     pthread_mutex_t mu;
-    json_t *log; /* {"t": name, "d": the decoded d} in arrival order, while keep */
+    json_t *log;          /* {"t": name, "d": the decoded d} in arrival order, while keep */
     char last_status[16]; /* the status of the last PRESENCE_UPDATE (any user) */
 } sxt_fake_t;
 

@@ -160,8 +160,7 @@ static int64_t ready_job(store_t *s, void *arg)
     return store_relationship_list(s, j->user_id, &j->out);
 }
 
-int social_ready(hearth_pid_t session, uint64_t user_id, json_t **relationships,
-                 json_t **presences)
+int social_ready(hearth_pid_t session, uint64_t user_id, json_t **relationships, json_t **presences)
 {
     hearth_pid_t pid = hearth_whereis(SOCIAL_NAME);
     json_t *rels = NULL, *pres = NULL, *r;
@@ -178,8 +177,8 @@ int social_ready(hearth_pid_t session, uint64_t user_id, json_t **relationships,
     if (pid != HEARTH_PID_NONE) {
         p.user_id = user_id;
         p.session = session;
-        if (hearth_server_call(pid, hearth_msg_copy(SX_TAG_PREPARE, &p, sizeof(p)), 5000,
-                               &reply) == 0)
+        if (hearth_server_call(pid, hearth_msg_copy(SX_TAG_PREPARE, &p, sizeof(p)), 5000, &reply) ==
+            0)
             hearth_msg_free(reply);
     }
     j = calloc(1, sizeof(*j));
@@ -204,9 +203,9 @@ int social_ready(hearth_pid_t session, uint64_t user_id, json_t **relationships,
                 snowflake_parse(json_string_value(json_object_get(r, "id")), &id) == 0)
                 ids[n++] = id;
         }
-        if (n > 0 && hearth_server_call(pid, hearth_msg_copy(SX_TAG_PRESENCES, ids,
-                                                             n * sizeof(*ids)),
-                                        5000, &reply) == 0) {
+        if (n > 0 &&
+            hearth_server_call(pid, hearth_msg_copy(SX_TAG_PRESENCES, ids, n * sizeof(*ids)), 5000,
+                               &reply) == 0) {
             pres = json_loadb(reply->data, reply->len, 0, NULL);
             hearth_msg_free(reply);
         }

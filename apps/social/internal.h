@@ -106,7 +106,7 @@ typedef struct sx_sess {
 
 enum { SX_FRIENDS_NONE = 0, SX_FRIENDS_LOADING, SX_FRIENDS_READY };
 
-#define SX_RATE_MAX 64 /* the most presence_rate may be */
+#define SX_RATE_MAX 16 /* the most presence_rate may be (the ring is per user online) */
 
 typedef struct sx_user {
     uint64_t id;
@@ -114,17 +114,17 @@ typedef struct sx_user {
     uint32_t ns, caps;
     /* The presence friends were last shown, and the rate window's recent sends. */
     uint8_t shown;
-    json_t *shown_acts; /* a non-empty array, or NULL */
-    int64_t shown_ms;   /* when it was shown (last_modified) */
-    bool held;          /* a change waits for the window (timer armed) */
-    uint64_t timer;     /* the window timer's ref, 0 if none */
+    json_t *shown_acts;        /* a non-empty array, or NULL */
+    int64_t shown_ms;          /* when it was shown (last_modified) */
+    bool held;                 /* a change waits for the window (timer armed) */
+    uint64_t timer;            /* the window timer's ref, 0 if none */
     int64_t sent[SX_RATE_MAX]; /* a ring of the last sends' times */
     uint32_t nsent, sent_head;
     /* Friends (sorted ids), while the user is around. */
     uint64_t *friends;
     uint32_t nfriends, capfriends;
-    uint8_t fstate;   /* SX_FRIENDS_* */
-    bool fdirty;      /* a change came during the load: load again */
+    uint8_t fstate; /* SX_FRIENDS_* */
+    bool fdirty;    /* a change came during the load: load again */
 } sx_user_t;
 
 /* A friend list load (a store job): shared by the job and the process, freed by the
@@ -141,9 +141,9 @@ typedef struct sx_load {
 
 typedef struct sx {
     social_config_t cfg;
-    sx_map_t users;    /* user id -> sx_user_t */
-    sx_map_t sessions; /* session pid -> sx_sess_t */
-    sx_map_t loads;    /* work ref -> sx_load_t */
+    sx_map_t users;      /* user id -> sx_user_t */
+    sx_map_t sessions;   /* session pid -> sx_sess_t */
+    sx_map_t loads;      /* work ref -> sx_load_t */
     hearth_pid_t *dirty; /* sessions with a queue, for the next flush */
     size_t ndirty, capdirty;
     bool flush_armed;

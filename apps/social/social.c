@@ -321,8 +321,8 @@ static void side(sx_t *x, uint64_t user_id, uint64_t other, int was, int now, co
         json_object_set_new(enc.doc, "should_notify", json_boolean(now == STORE_REL_INCOMING));
     } else {
         ev = SOCIAL_EV_RELATIONSHIP_REMOVE;
-        enc.doc = json_pack("{s:s, s:i, s:n}", "id", snowflake_str(other, id), "type", was,
-                            "nickname");
+        enc.doc =
+            json_pack("{s:s, s:i, s:n}", "id", snowflake_str(other, id), "type", was, "nickname");
     }
     for (i = 0; i < u->ns; i++) {
         sx__queue(x, u->s[i], ev, 0, &enc);

@@ -89,7 +89,7 @@ hearth_msg_t *social_batch_next(const hearth_msg_t *m, size_t *pos);
 /* Settings; zero fields take the defaults. */
 typedef struct social_config {
     int64_t flush_ms;           /* events queued for a session wait at most this long: 50 */
-    uint32_t presence_rate;     /* presence changes a user's friends see per window: 5 */
+    uint32_t presence_rate;     /* presence changes a user's friends see per window: 5 (1..16) */
     int64_t presence_window_ms; /* the window: 20000 */
     uint32_t held_max;          /* events kept for a session that has not joined yet: 4096 */
 } social_config_t;
@@ -140,12 +140,12 @@ int social_relationship_changed(uint64_t user, uint64_t other, const store_rel_c
 /* ---- for tests and tools -------------------------------------------------------------------- */
 
 typedef struct social_stats {
-    uint64_t users;         /* users with a session (or a presence on its way out) */
-    uint64_t sessions;      /* sessions, joined or held */
-    uint64_t messages;      /* messages sent to sessions: events and batches */
-    uint64_t batches;       /* of which batches */
-    uint64_t events;        /* events sent (a batch counts each of its events) */
-    uint64_t presences;     /* presence changes sent to friends (each once, however many) */
+    uint64_t users;          /* users with a session (or a presence on its way out) */
+    uint64_t sessions;       /* sessions, joined or held */
+    uint64_t messages;       /* messages sent to sessions: events and batches */
+    uint64_t batches;        /* of which batches */
+    uint64_t events;         /* events sent (a batch counts each of its events) */
+    uint64_t presences;      /* presence changes sent to friends (each once, however many) */
     uint64_t presences_held; /* presence changes the rate limit held back (and maybe merged) */
 } social_stats_t;
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #define REL_SELECT                                                                                 \
-    "SELECT r.other_id, r.type, r.nickname, r.since, " USER_COLS " FROM relationships r"          \
+    "SELECT r.other_id, r.type, r.nickname, r.since, " USER_COLS " FROM relationships r"           \
     " JOIN users u ON u.id = r.other_id"
 
 static json_t *rel_json(sqlite3_stmt *st)
