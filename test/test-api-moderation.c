@@ -61,10 +61,10 @@ static void role_give(int port, const ta_user_t *owner, uint64_t guild, uint64_t
     ta_res_t r = {0};
     char path[160];
 
-    ASSERT_EQ(204, ta_req(port, &r, "PUT",
-                          P(API "/guilds/%llu/members/%llu/roles/%llu", ID(guild), ID(user),
-                            ID(role)),
-                          owner->token, NULL));
+    ASSERT_EQ(204,
+              ta_req(port, &r, "PUT",
+                     P(API "/guilds/%llu/members/%llu/roles/%llu", ID(guild), ID(user), ID(role)),
+                     owner->token, NULL));
     ta_res_free(&r);
 }
 
@@ -137,14 +137,14 @@ TEST_IMPL(api_roles)
     ta_join(n.port, &owner, &member, general);
 
     /* A new guild has @everyone, whose id is the guild's. */
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/roles", ID(guild)), member.token,
-                          NULL));
+    ASSERT_EQ(
+        200, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/roles", ID(guild)), member.token, NULL));
     ASSERT_EQ(1, json_array_size(r.json));
     ASSERT_EQ(guild, jid(json_array_get(r.json, 0), "id"));
 
     /* Create: the fields as sent, permissions as a decimal string, the reason audited. */
-    ASSERT_EQ(200, ta_req_h(n.port, &r, "POST", P(API "/guilds/%llu/roles", ID(guild)),
-                            owner.token, "X-Audit-Log-Reason: new%20mods\r\n",
+    ASSERT_EQ(200, ta_req_h(n.port, &r, "POST", P(API "/guilds/%llu/roles", ID(guild)), owner.token,
+                            "X-Audit-Log-Reason: new%20mods\r\n",
                             "{\"name\": \"Mods\", \"permissions\": \"%s\", \"color\": 255, "
                             "\"hoist\": true}",
                             P_MANAGE_ROLES));
@@ -190,6 +190,17 @@ TEST_IMPL(api_roles)
                      member.token, "{\"name\": \"Mine now\"}"));
     TA_ERR(&r, 403, 50013);
 
+    /* Discord's newer "colors" (what discord.js sends): the primary is the color. */
+    ASSERT_EQ(200, ta_req(n.port, &r, "PATCH",
+                          P(API "/guilds/%llu/roles/%llu", ID(guild), ID(mods)), owner.token,
+                          "{\"colors\": {\"primary_color\": 65280, \"secondary_color\": null}}"));
+    ASSERT_EQ(65280, ji(r.json, "color"));
+    ASSERT_EQ(65280, ji(json_object_get(r.json, "colors"), "primary_color"));
+    ASSERT_EQ(400,
+              ta_req(n.port, &r, "PATCH", P(API "/guilds/%llu/roles/%llu", ID(guild), ID(mods)),
+                     owner.token, "{\"colors\": {\"primary_color\": \"green\"}}"));
+    ASSERT(ta_form_error(&r, "colors.primary_color"));
+
     /* Reorder: a list of {id, position}; anything else is a 50035. */
     helpers = role_make(n.port, &owner, guild, "Helpers", "0");
     ASSERT_EQ(200, ta_req(n.port, &r, "PATCH", P(API "/guilds/%llu/roles", ID(guild)), owner.token,
@@ -221,8 +232,8 @@ TEST_IMPL(api_roles)
     /* A member's roles: given, seen on the member, refused without MANAGE_ROLES, taken. */
     role_give(n.port, &owner, guild, member.id, mods);
     ASSERT_EQ(200, ta_req(n.port, &r, "GET",
-                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)),
-                          owner.token, NULL));
+                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)), owner.token,
+                          NULL));
     ASSERT(has_role(r.json, mods));
     /* Mods has MANAGE_ROLES but Helpers is above it now: the hierarchy refuses. */
     ASSERT_EQ(403, ta_req(n.port, &r, "PUT",
@@ -230,18 +241,18 @@ TEST_IMPL(api_roles)
                             ID(helpers)),
                           member.token, NULL));
     TA_ERR(&r, 403, 50013);
-    ASSERT_EQ(404, ta_req(n.port, &r, "PUT",
-                          P(API "/guilds/%llu/members/%llu/roles/123456789", ID(guild),
-                            ID(member.id)),
-                          owner.token, NULL));
+    ASSERT_EQ(404,
+              ta_req(n.port, &r, "PUT",
+                     P(API "/guilds/%llu/members/%llu/roles/123456789", ID(guild), ID(member.id)),
+                     owner.token, NULL));
     TA_ERR(&r, 404, 10011);
     ASSERT_EQ(204, ta_req(n.port, &r, "DELETE",
                           P(API "/guilds/%llu/members/%llu/roles/%llu", ID(guild), ID(member.id),
                             ID(mods)),
                           owner.token, NULL));
     ASSERT_EQ(200, ta_req(n.port, &r, "GET",
-                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)),
-                          owner.token, NULL));
+                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)), owner.token,
+                          NULL));
     ASSERT(!has_role(r.json, mods));
     e = audit_last(n.port, &owner, guild, 25); /* MEMBER_ROLE_UPDATE */
     ASSERT_EQ(member.id, jid(e, "target_id"));
@@ -252,12 +263,12 @@ TEST_IMPL(api_roles)
               ta_req(n.port, &r, "DELETE", P(API "/guilds/%llu/roles/%llu", ID(guild), ID(guild)),
                      owner.token, NULL));
     TA_ERR(&r, 400, 50028);
-    ASSERT_EQ(204, ta_req(n.port, &r, "DELETE",
-                          P(API "/guilds/%llu/roles/%llu", ID(guild), ID(helpers)), owner.token,
-                          NULL));
-    ASSERT_EQ(404, ta_req(n.port, &r, "GET",
-                          P(API "/guilds/%llu/roles/%llu", ID(guild), ID(helpers)), owner.token,
-                          NULL));
+    ASSERT_EQ(204,
+              ta_req(n.port, &r, "DELETE", P(API "/guilds/%llu/roles/%llu", ID(guild), ID(helpers)),
+                     owner.token, NULL));
+    ASSERT_EQ(404,
+              ta_req(n.port, &r, "GET", P(API "/guilds/%llu/roles/%llu", ID(guild), ID(helpers)),
+                     owner.token, NULL));
     TA_ERR(&r, 404, 10011);
     ta_res_free(&r);
     ta_stop(&n);
@@ -290,8 +301,8 @@ TEST_IMPL(api_overwrites)
                             P(API "/channels/%llu/permissions/%llu", ID(general), ID(member.id)),
                             owner.token, "X-Audit-Log-Reason: hide it\r\n",
                             "{\"type\": 1, \"deny\": \"%d\"}", P_VIEW_CHANNEL));
-    ASSERT_EQ(403, ta_req(n.port, &r, "GET", P(API "/channels/%llu", ID(general)), member.token,
-                          NULL));
+    ASSERT_EQ(403,
+              ta_req(n.port, &r, "GET", P(API "/channels/%llu", ID(general)), member.token, NULL));
     TA_ERR(&r, 403, 50001);
     ASSERT_EQ(403, ta_req(n.port, &r, "GET", P(API "/channels/%llu/messages", ID(general)),
                           member.token, NULL));
@@ -301,8 +312,8 @@ TEST_IMPL(api_overwrites)
     TA_ERR(&r, 403, 50001);
     ta_msg(n.port, &owner, general, "the owner still can");
     /* The channel lists the overwrite; the audit log has it with its reason. */
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/channels/%llu", ID(general)), owner.token,
-                          NULL));
+    ASSERT_EQ(200,
+              ta_req(n.port, &r, "GET", P(API "/channels/%llu", ID(general)), owner.token, NULL));
     e = json_array_get(json_object_get(r.json, "permission_overwrites"), 0);
     ASSERT_EQ(member.id, jid(e, "id"));
     ASSERT_EQ(1, ji(e, "type"));
@@ -325,9 +336,9 @@ TEST_IMPL(api_overwrites)
                           P(API "/channels/%llu/permissions/%llu", ID(general), ID(member.id)),
                           owner.token, "{\"type\": 5, \"allow\": \"many\"}"));
     ASSERT(ta_form_error(&r, "type") && ta_form_error(&r, "allow"));
-    ASSERT_EQ(404, ta_req(n.port, &r, "PUT",
-                          P(API "/channels/%llu/permissions/123456789", ID(general)), owner.token,
-                          "{\"type\": 0, \"deny\": \"1024\"}"));
+    ASSERT_EQ(404,
+              ta_req(n.port, &r, "PUT", P(API "/channels/%llu/permissions/123456789", ID(general)),
+                     owner.token, "{\"type\": 0, \"deny\": \"1024\"}"));
     TA_ERR(&r, 404, 10011);
 
     /* Replaced by one denying SEND_MESSAGES only: reads again, sends refused (50013). */
@@ -352,15 +363,15 @@ TEST_IMPL(api_overwrites)
 
     /* permission_overwrites on create (@everyone, whose id is the guild's, denied VIEW)
      * and on modify (cleared). */
-    ASSERT_EQ(201, ta_req(n.port, &r, "POST", P(API "/guilds/%llu/channels", ID(guild)),
-                          owner.token,
-                          "{\"name\": \"staff\", \"permission_overwrites\": [{\"id\": \"%llu\", "
-                          "\"type\": 0, \"deny\": \"%d\"}]}",
-                          ID(guild), P_VIEW_CHANNEL));
+    ASSERT_EQ(201,
+              ta_req(n.port, &r, "POST", P(API "/guilds/%llu/channels", ID(guild)), owner.token,
+                     "{\"name\": \"staff\", \"permission_overwrites\": [{\"id\": \"%llu\", "
+                     "\"type\": 0, \"deny\": \"%d\"}]}",
+                     ID(guild), P_VIEW_CHANNEL));
     staff = jid(r.json, "id");
     ASSERT_NE(0, staff);
-    ASSERT_EQ(403, ta_req(n.port, &r, "GET", P(API "/channels/%llu", ID(staff)), member.token,
-                          NULL));
+    ASSERT_EQ(403,
+              ta_req(n.port, &r, "GET", P(API "/channels/%llu", ID(staff)), member.token, NULL));
     TA_ERR(&r, 403, 50001);
     ASSERT_EQ(200,
               ta_req(n.port, &r, "GET", P(API "/channels/%llu", ID(staff)), owner.token, NULL));
@@ -395,44 +406,44 @@ TEST_IMPL(api_bans)
     m1 = ta_msg(n.port, &member, general, "spam spam spam");
 
     /* Reading bans needs BAN_MEMBERS. */
-    ASSERT_EQ(403, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/bans", ID(guild)), other.token,
-                          NULL));
+    ASSERT_EQ(403,
+              ta_req(n.port, &r, "GET", P(API "/guilds/%llu/bans", ID(guild)), other.token, NULL));
     TA_ERR(&r, 403, 50013);
-    ASSERT_EQ(403, ta_req(n.port, &r, "PUT",
-                          P(API "/guilds/%llu/bans/%llu", ID(guild), ID(member.id)), other.token,
-                          "{}"));
+    ASSERT_EQ(403,
+              ta_req(n.port, &r, "PUT", P(API "/guilds/%llu/bans/%llu", ID(guild), ID(member.id)),
+                     other.token, "{}"));
     TA_ERR(&r, 403, 50013);
-    ASSERT_EQ(400, ta_req(n.port, &r, "PUT",
-                          P(API "/guilds/%llu/bans/%llu", ID(guild), ID(member.id)), owner.token,
-                          "{\"delete_message_seconds\": 700000}"));
+    ASSERT_EQ(400,
+              ta_req(n.port, &r, "PUT", P(API "/guilds/%llu/bans/%llu", ID(guild), ID(member.id)),
+                     owner.token, "{\"delete_message_seconds\": 700000}"));
     ASSERT(ta_form_error(&r, "delete_message_seconds"));
 
     /* The ban: the membership ends, the last hour's messages go, the reason is kept. */
-    ASSERT_EQ(204, ta_req_h(n.port, &r, "PUT",
-                            P(API "/guilds/%llu/bans/%llu", ID(guild), ID(member.id)),
-                            owner.token, "X-Audit-Log-Reason: raiding\r\n",
-                            "{\"delete_message_seconds\": 3600}"));
-    ASSERT_EQ(404, ta_req(n.port, &r, "GET",
-                          P(API "/channels/%llu/messages/%llu", ID(general), ID(m1)), owner.token,
-                          NULL));
+    ASSERT_EQ(204,
+              ta_req_h(n.port, &r, "PUT", P(API "/guilds/%llu/bans/%llu", ID(guild), ID(member.id)),
+                       owner.token, "X-Audit-Log-Reason: raiding\r\n",
+                       "{\"delete_message_seconds\": 3600}"));
+    ASSERT_EQ(404,
+              ta_req(n.port, &r, "GET", P(API "/channels/%llu/messages/%llu", ID(general), ID(m1)),
+                     owner.token, NULL));
     TA_ERR(&r, 404, 10008);
     ASSERT_EQ(404, ta_req(n.port, &r, "GET",
-                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)),
-                          owner.token, NULL));
-    TA_ERR(&r, 404, 10007);
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/bans", ID(guild)), owner.token,
+                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)), owner.token,
                           NULL));
+    TA_ERR(&r, 404, 10007);
+    ASSERT_EQ(200,
+              ta_req(n.port, &r, "GET", P(API "/guilds/%llu/bans", ID(guild)), owner.token, NULL));
     ASSERT_EQ(1, json_array_size(r.json));
     e = json_array_get(r.json, 0);
     ASSERT_EQ(member.id, jid(json_object_get(e, "user"), "id"));
     ASSERT_STR_EQ("raiding", js(e, "reason"));
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET",
-                          P(API "/guilds/%llu/bans/%llu", ID(guild), ID(member.id)), owner.token,
-                          NULL));
+    ASSERT_EQ(200,
+              ta_req(n.port, &r, "GET", P(API "/guilds/%llu/bans/%llu", ID(guild), ID(member.id)),
+                     owner.token, NULL));
     ASSERT_EQ(member.id, jid(json_object_get(r.json, "user"), "id"));
-    ASSERT_EQ(404, ta_req(n.port, &r, "GET",
-                          P(API "/guilds/%llu/bans/%llu", ID(guild), ID(other.id)), owner.token,
-                          NULL));
+    ASSERT_EQ(404,
+              ta_req(n.port, &r, "GET", P(API "/guilds/%llu/bans/%llu", ID(guild), ID(other.id)),
+                     owner.token, NULL));
     TA_ERR(&r, 404, 10026);
     ASSERT_EQ(400, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/bans?limit=0", ID(guild)),
                           owner.token, NULL));
@@ -450,16 +461,16 @@ TEST_IMPL(api_bans)
     TA_ERR(&r, 403, 40007);
 
     /* Lifted: the invite works again; lifting twice is an Unknown Ban. */
-    ASSERT_EQ(204, ta_req(n.port, &r, "DELETE",
-                          P(API "/guilds/%llu/bans/%llu", ID(guild), ID(member.id)), owner.token,
-                          NULL));
-    ASSERT_EQ(404, ta_req(n.port, &r, "DELETE",
-                          P(API "/guilds/%llu/bans/%llu", ID(guild), ID(member.id)), owner.token,
-                          NULL));
+    ASSERT_EQ(204,
+              ta_req(n.port, &r, "DELETE",
+                     P(API "/guilds/%llu/bans/%llu", ID(guild), ID(member.id)), owner.token, NULL));
+    ASSERT_EQ(404,
+              ta_req(n.port, &r, "DELETE",
+                     P(API "/guilds/%llu/bans/%llu", ID(guild), ID(member.id)), owner.token, NULL));
     TA_ERR(&r, 404, 10026);
     ASSERT_EQ(200, ta_req(n.port, &r, "POST", P(API "/invites/%s", code), member.token, "{}"));
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/bans", ID(guild)), owner.token,
-                          NULL));
+    ASSERT_EQ(200,
+              ta_req(n.port, &r, "GET", P(API "/guilds/%llu/bans", ID(guild)), owner.token, NULL));
     ASSERT_EQ(0, json_array_size(r.json));
     ta_res_free(&r);
     ta_stop(&n);
@@ -498,9 +509,8 @@ TEST_IMPL(api_timeout)
                           member.token, NULL));
     /* And it may not time out anyone (no MODERATE_MEMBERS). */
     ASSERT_EQ(403, ta_req(n.port, &r, "PATCH",
-                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(owner.id)),
-                          member.token, "{\"communication_disabled_until\": \"%s\"}",
-                          iso_in(60000, until)));
+                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(owner.id)), member.token,
+                          "{\"communication_disabled_until\": \"%s\"}", iso_in(60000, until)));
     TA_ERR(&r, 403, 50013);
     e = audit_last(n.port, &owner, guild, 24); /* MEMBER_UPDATE */
     ASSERT_EQ(member.id, jid(e, "target_id"));
@@ -508,8 +518,8 @@ TEST_IMPL(api_timeout)
     json_decref(e);
     for (i = 0; i < 40; i++) {
         usleep(100 * 1000);
-        if (ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages", ID(general)),
-                   member.token, "{\"content\": \"free again\"}") == 200)
+        if (ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages", ID(general)), member.token,
+                   "{\"content\": \"free again\"}") == 200)
             break;
         TA_ERR(&r, 403, 50013);
     }
@@ -518,20 +528,20 @@ TEST_IMPL(api_timeout)
 
     /* More than 28 days ahead: 50035. Then a timeout lifted early with null. */
     ASSERT_EQ(400, ta_req(n.port, &r, "PATCH",
-                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)),
-                          owner.token, "{\"communication_disabled_until\": \"%s\"}",
+                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)), owner.token,
+                          "{\"communication_disabled_until\": \"%s\"}",
                           iso_in(30LL * 24 * 3600 * 1000, until)));
     ASSERT(ta_form_error(&r, "communication_disabled_until"));
-    ASSERT_EQ(200, ta_req(n.port, &r, "PATCH",
-                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)),
-                          owner.token, "{\"communication_disabled_until\": \"%s\"}",
-                          iso_in(3600 * 1000, until)));
+    ASSERT_EQ(200,
+              ta_req(n.port, &r, "PATCH",
+                     P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)), owner.token,
+                     "{\"communication_disabled_until\": \"%s\"}", iso_in(3600 * 1000, until)));
     ASSERT_EQ(403, ta_req(n.port, &r, "POST", P(API "/channels/%llu/messages", ID(general)),
                           member.token, "{\"content\": \"hm\"}"));
     ASSERT_EQ(200, ta_req(n.port, &r, "PATCH",
-                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)),
-                          owner.token, "{\"communication_disabled_until\": null, \"nick\": "
-                                       "\"Quiet\"}"));
+                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)), owner.token,
+                          "{\"communication_disabled_until\": null, \"nick\": "
+                          "\"Quiet\"}"));
     ASSERT(json_is_null(json_object_get(r.json, "communication_disabled_until")));
     ASSERT_STR_EQ("Quiet", js(r.json, "nick"));
     ta_msg(n.port, &member, general, "thanks");
@@ -569,40 +579,38 @@ TEST_IMPL(api_kick_hierarchy_audit)
     role_give(n.port, &owner, guild, mod.id, mod_role);
 
     /* A moderator kicks neither an admin nor the owner; a plain member kicks nobody. */
-    ASSERT_EQ(403, ta_req(n.port, &r, "DELETE",
-                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(admin.id)), mod.token,
-                          NULL));
+    ASSERT_EQ(403,
+              ta_req(n.port, &r, "DELETE",
+                     P(API "/guilds/%llu/members/%llu", ID(guild), ID(admin.id)), mod.token, NULL));
+    TA_ERR(&r, 403, 50013);
+    ASSERT_EQ(403,
+              ta_req(n.port, &r, "DELETE",
+                     P(API "/guilds/%llu/members/%llu", ID(guild), ID(owner.id)), mod.token, NULL));
     TA_ERR(&r, 403, 50013);
     ASSERT_EQ(403, ta_req(n.port, &r, "DELETE",
-                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(owner.id)), mod.token,
+                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(mod.id)), member.token,
                           NULL));
-    TA_ERR(&r, 403, 50013);
-    ASSERT_EQ(403, ta_req(n.port, &r, "DELETE",
-                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(mod.id)),
-                          member.token, NULL));
     TA_ERR(&r, 403, 50013);
 
     /* A member below: kicked, with a URL-encoded reason (UTF-8 too). */
     ASSERT_EQ(204, ta_req_h(n.port, &r, "DELETE",
-                            P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)),
-                            mod.token, "X-Audit-Log-Reason: spamming%20links%20%E2%9C%94\r\n",
-                            NULL));
-    ASSERT_EQ(403, ta_req(n.port, &r, "GET", P(API "/guilds/%llu", ID(guild)), member.token,
-                          NULL));
+                            P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)), mod.token,
+                            "X-Audit-Log-Reason: spamming%20links%20%E2%9C%94\r\n", NULL));
+    ASSERT_EQ(403, ta_req(n.port, &r, "GET", P(API "/guilds/%llu", ID(guild)), member.token, NULL));
     TA_ERR(&r, 403, 50001);
     ASSERT_EQ(404, ta_req(n.port, &r, "DELETE",
-                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)),
-                          mod.token, NULL));
+                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)), mod.token,
+                          NULL));
     TA_ERR(&r, 404, 10007);
 
     /* The audit log: VIEW_AUDIT_LOG only; the kick with its moderator and reason, and
      * the moderator among its users. */
-    ASSERT_EQ(403, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/audit-logs", ID(guild)),
-                          mod.token, NULL));
-    TA_ERR(&r, 403, 50013);
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET",
-                          P(API "/guilds/%llu/audit-logs?action_type=20", ID(guild)), admin.token,
+    ASSERT_EQ(403, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/audit-logs", ID(guild)), mod.token,
                           NULL));
+    TA_ERR(&r, 403, 50013);
+    ASSERT_EQ(200,
+              ta_req(n.port, &r, "GET", P(API "/guilds/%llu/audit-logs?action_type=20", ID(guild)),
+                     admin.token, NULL));
     ASSERT_EQ(1, json_array_size(json_object_get(r.json, "audit_log_entries")));
     e = json_array_get(json_object_get(r.json, "audit_log_entries"), 0);
     ASSERT_EQ(20, ji(e, "action_type"));
@@ -623,7 +631,8 @@ TEST_IMPL(api_kick_hierarchy_audit)
                           owner.token, NULL));
     ASSERT_EQ(2, json_array_size(json_object_get(r.json, "audit_log_entries")));
     {
-        uint64_t newest = jid(json_array_get(json_object_get(r.json, "audit_log_entries"), 0), "id");
+        uint64_t newest =
+            jid(json_array_get(json_object_get(r.json, "audit_log_entries"), 0), "id");
 
         ASSERT_EQ(200, ta_req(n.port, &r, "GET",
                               P(API "/guilds/%llu/audit-logs?before=%llu&limit=100", ID(guild),
@@ -639,9 +648,9 @@ TEST_IMPL(api_kick_hierarchy_audit)
     ASSERT(ta_form_error(&r, "limit") && ta_form_error(&r, "action_type"));
 
     /* The admin, above the moderator, kicks it. */
-    ASSERT_EQ(204, ta_req(n.port, &r, "DELETE",
-                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(mod.id)), admin.token,
-                          NULL));
+    ASSERT_EQ(204,
+              ta_req(n.port, &r, "DELETE",
+                     P(API "/guilds/%llu/members/%llu", ID(guild), ID(mod.id)), admin.token, NULL));
     ta_res_free(&r);
     ta_stop(&n);
     return 0;
@@ -667,21 +676,19 @@ TEST_IMPL(api_automod)
     ta_join(n.port, &owner, &other, general);
 
     /* Rules are MANAGE_GUILD's; none by default. */
-    ASSERT_EQ(403, ta_req(n.port, &r, "GET",
-                          P(API "/guilds/%llu/auto-moderation/rules", ID(guild)), member.token,
-                          NULL));
+    ASSERT_EQ(403, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/auto-moderation/rules", ID(guild)),
+                          member.token, NULL));
     TA_ERR(&r, 403, 50013);
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET",
-                          P(API "/guilds/%llu/auto-moderation/rules", ID(guild)), owner.token,
-                          NULL));
+    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/auto-moderation/rules", ID(guild)),
+                          owner.token, NULL));
     ASSERT_EQ(0, json_array_size(r.json));
 
-    ASSERT_EQ(200, ta_req_h(n.port, &r, "POST",
-                            P(API "/guilds/%llu/auto-moderation/rules", ID(guild)), owner.token,
-                            "X-Audit-Log-Reason: keep it clean\r\n",
-                            "{\"name\": \"Words\", \"event_type\": 1, \"trigger_type\": 1, "
-                            "\"trigger_metadata\": {\"keyword_filter\": [\"darn\"]}, "
-                            "\"actions\": [{\"type\": 1}], \"enabled\": true}"));
+    ASSERT_EQ(200,
+              ta_req_h(n.port, &r, "POST", P(API "/guilds/%llu/auto-moderation/rules", ID(guild)),
+                       owner.token, "X-Audit-Log-Reason: keep it clean\r\n",
+                       "{\"name\": \"Words\", \"event_type\": 1, \"trigger_type\": 1, "
+                       "\"trigger_metadata\": {\"keyword_filter\": [\"darn\"]}, "
+                       "\"actions\": [{\"type\": 1}], \"enabled\": true}"));
     rule_kw = jid(r.json, "id");
     ASSERT_NE(0, rule_kw);
     ASSERT_EQ(owner.id, jid(r.json, "creator_id"));
@@ -698,9 +705,8 @@ TEST_IMPL(api_automod)
               ta_req(n.port, &r, "POST", P(API "/guilds/%llu/auto-moderation/rules", ID(guild)),
                      owner.token, "{\"name\": \"incomplete\"}"));
     TA_ERR(&r, 400, 50035);
-    ASSERT_EQ(200, ta_req(n.port, &r, "GET",
-                          P(API "/guilds/%llu/auto-moderation/rules", ID(guild)), owner.token,
-                          NULL));
+    ASSERT_EQ(200, ta_req(n.port, &r, "GET", P(API "/guilds/%llu/auto-moderation/rules", ID(guild)),
+                          owner.token, NULL));
     ASSERT_EQ(2, json_array_size(r.json));
     ASSERT_EQ(200, ta_req(n.port, &r, "GET",
                           P(API "/guilds/%llu/auto-moderation/rules/%llu", ID(guild), ID(rule_kw)),
@@ -729,8 +735,8 @@ TEST_IMPL(api_automod)
                           member.token, "{\"content\": \"something else\"}"));
     TA_ERR(&r, 403, 50013);
     ASSERT_EQ(200, ta_req(n.port, &r, "GET",
-                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)),
-                          owner.token, NULL));
+                          P(API "/guilds/%llu/members/%llu", ID(guild), ID(member.id)), owner.token,
+                          NULL));
     ASSERT_NOT_NULL(js(r.json, "communication_disabled_until"));
 
     /* Modify (disabled: the word passes), then delete (unknown afterwards). */
@@ -748,9 +754,9 @@ TEST_IMPL(api_automod)
     ASSERT_EQ(404, ta_req(n.port, &r, "GET",
                           P(API "/guilds/%llu/auto-moderation/rules/%llu", ID(guild), ID(rule_kw)),
                           owner.token, NULL));
-    ASSERT_EQ(400, ta_req(n.port, &r, "GET",
-                          P(API "/guilds/%llu/auto-moderation/rules/nope", ID(guild)), owner.token,
-                          NULL));
+    ASSERT_EQ(400,
+              ta_req(n.port, &r, "GET", P(API "/guilds/%llu/auto-moderation/rules/nope", ID(guild)),
+                     owner.token, NULL));
     TA_ERR(&r, 400, 50035);
     ta_res_free(&r);
     ta_stop(&n);

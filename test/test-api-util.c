@@ -95,9 +95,8 @@ int ta_raw(int port, const char *method, const char *path, const char *auth, con
     return ta_raw_h(port, method, path, auth, NULL, ctype, body, body_len, res);
 }
 
-int ta_raw_h(int port, const char *method, const char *path, const char *auth,
-             const char *headers, const char *ctype, const char *body, size_t body_len,
-             ta_res_t *res)
+int ta_raw_h(int port, const char *method, const char *path, const char *auth, const char *headers,
+             const char *ctype, const char *body, size_t body_len, ta_res_t *res)
 {
     struct sockaddr_in sa = {0};
     struct timeval tv = {30, 0};

@@ -47,9 +47,8 @@ typedef struct ta_res {
 int ta_raw(int port, const char *method, const char *path, const char *auth, const char *ctype,
            const char *body, size_t body_len, ta_res_t *res);
 /* ta_raw with more header lines: headers is "Name: value\r\n" lines, or NULL. */
-int ta_raw_h(int port, const char *method, const char *path, const char *auth,
-             const char *headers, const char *ctype, const char *body, size_t body_len,
-             ta_res_t *res);
+int ta_raw_h(int port, const char *method, const char *path, const char *auth, const char *headers,
+             const char *ctype, const char *body, size_t body_len, ta_res_t *res);
 /* ta_raw with a printf-built JSON body (fmt NULL: no body). */
 int ta_req(int port, ta_res_t *res, const char *method, const char *path, const char *auth,
            const char *fmt, ...) __attribute__((format(printf, 6, 7)));

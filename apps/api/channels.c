@@ -143,7 +143,7 @@ static void channel_typing(api_ctx_t *c)
     api_empty(c); /* Discord answers 204 whatever the hub had to say */
 }
 
-/* ---- PUT/DELETE /channels/{channel_id}/permissions/{overwrite_id} ------------------------------ */
+/* ---- PUT/DELETE /channels/{channel_id}/permissions/{overwrite_id} ---------------------------- */
 
 /* Reads allow or deny (a permission set: a decimal string, or an integer) into args as
  * a string; errors go to f. */

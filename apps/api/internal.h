@@ -52,9 +52,9 @@ typedef struct api_ctx {
 typedef void (*api_fn)(api_ctx_t *c);
 
 /* Route flags. */
-#define API_AUTH 0x1u     /* a valid token is required: 401 otherwise */
-#define API_AUTH_OPT 0x2u /* a token is used if sent (a bad one is still a 401) */
-#define API_BODY 0x4u     /* the body must be a JSON object (or multipart payload_json) */
+#define API_AUTH 0x1u      /* a valid token is required: 401 otherwise */
+#define API_AUTH_OPT 0x2u  /* a token is used if sent (a bad one is still a 401) */
+#define API_BODY 0x4u      /* the body must be a JSON object (or multipart payload_json) */
 #define API_BODY_LIST 0x8u /* the body must be a JSON array (PATCH /guilds/{id}/roles) */
 
 typedef struct api_route {

@@ -18,7 +18,7 @@
 #define NSPECS(a) (sizeof(a) / sizeof((a)[0]))
 #define POSITIONS_MAX 250 /* a guild's most roles */
 
-/* ---- bodies ------------------------------------------------------------------------------------ */
+/* ---- bodies ---------------------------------------------------------------------------------- */
 
 /* Copies "permissions" of body into params as a decimal string: Discord sends it as a
  * string, and accepts a plain integer too. Errors go to f. */
@@ -37,22 +37,41 @@ static void permissions_field(api_form_t *f, const json_t *body, json_t *params)
     json_object_set_new(params, "permissions", json_string(perm_format(bits, buf)));
 }
 
+/* "colors" (Discord's newer form, what discord.js 14.19 and later send): its
+ * primary_color is the role's color, unless "color" itself was given. The secondary and
+ * tertiary colors of gradient roles need a guild feature Hearth does not have: they
+ * are ignored, as Discord ignores them without it. */
+static void colors_field(api_form_t *f, const json_t *body, json_t *params)
+{
+    json_t *colors;
+    int64_t color;
+    int has;
+
+    if (api_field_object(f, body, "colors", &colors) != 1 || json_object_get(body, "color") != NULL)
+        return;
+    api_form_scope(f, "colors");
+    has = api_field_int(f, colors, "primary_color", 0, 0xFFFFFF, &color);
+    api_form_scope(f, NULL);
+    if (has == 1)
+        json_object_set_new(params, "color", json_integer(color));
+    else if (has == 0 && json_object_get(colors, "primary_color") != NULL)
+        json_object_set_new(params, "color", json_integer(0)); /* null: no color, 0 */
+}
+
 /* The checked fields of a role create or modify body, as a new object. */
 static json_t *role_params(api_form_t *f, const json_t *body, bool modify)
 {
     static const api_field_spec_t specs[] = {
-        {"name", API_F_STR, 1, 100, false},
-        {"color", API_F_INT, 0, 0xFFFFFF, true},
-        {"hoist", API_F_BOOL, 0, 0, false},
-        {"mentionable", API_F_BOOL, 0, 0, false},
-        {"icon", API_F_STR, 1, 256, true},
-        {"unicode_emoji", API_F_STR, 1, 32, true},
+        {"name", API_F_STR, 1, 100, false}, {"color", API_F_INT, 0, 0xFFFFFF, true},
+        {"hoist", API_F_BOOL, 0, 0, false}, {"mentionable", API_F_BOOL, 0, 0, false},
+        {"icon", API_F_STR, 1, 256, true},  {"unicode_emoji", API_F_STR, 1, 32, true},
     };
     json_t *params = json_object();
     int64_t pos;
 
     api_fields_copy(f, body, specs, NSPECS(specs), params);
     permissions_field(f, body, params);
+    colors_field(f, body, params);
     if (modify && api_field_int(f, body, "position", 0, POSITIONS_MAX, &pos) == 1)
         json_object_set_new(params, "position", json_integer(pos));
     return params;
@@ -68,7 +87,7 @@ static void role_op(api_ctx_t *c, uint64_t guild_id, hub_op_t op, json_t *args, 
     api_hub_reply(c, &r, status_ok);
 }
 
-/* ---- GET /guilds/{guild_id}/roles, GET .../roles/{role_id} ------------------------------------- */
+/* ---- GET /guilds/{guild_id}/roles, GET .../roles/{role_id} ----------------------------------- */
 
 static int64_t role_read_job(store_t *s, void *arg)
 {
@@ -116,7 +135,7 @@ static void role_get(api_ctx_t *c)
         role_read(c, guild_id, role_id);
 }
 
-/* ---- POST /guilds/{guild_id}/roles, PATCH/DELETE .../roles/{role_id} --------------------------- */
+/* ---- POST /guilds/{guild_id}/roles, PATCH/DELETE .../roles/{role_id} ------------------------- */
 
 static void role_create(api_ctx_t *c)
 {
@@ -165,7 +184,7 @@ static void role_delete(api_ctx_t *c)
     json_decref(args);
 }
 
-/* ---- PATCH /guilds/{guild_id}/roles: [{"id", "position"}, ...] --------------------------------- */
+/* ---- PATCH /guilds/{guild_id}/roles: [{"id", "position"}, ...] ------------------------------- */
 
 static void role_positions(api_ctx_t *c)
 {
@@ -193,7 +212,8 @@ static void role_positions(api_ctx_t *c)
         snprintf(scope, sizeof(scope), "%zu", i);
         if (!json_is_object(item)) {
             api_form_scope(&f, NULL);
-            api_form_add(&f, scope, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType");
+            api_form_add(&f, scope, "DICT_TYPE_CONVERT",
+                         "Only dictionaries may be used in a DictType");
             continue;
         }
         api_form_scope(&f, scope);
@@ -215,7 +235,7 @@ static void role_positions(api_ctx_t *c)
     json_decref(list);
 }
 
-/* ---- PUT/DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id} --------------------------- */
+/* ---- PUT/DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id} ------------------------- */
 
 static void member_role(api_ctx_t *c, hub_op_t op)
 {

@@ -29,10 +29,9 @@
 static const char *const prefixes[] = {"/api/v10", "/api"};
 
 static const api_route_t *const tables[] = {
-    api_auth_routes,    api_user_routes,     api_app_routes,
-    api_gateway_routes, api_guild_routes,    api_channel_routes,
-    api_message_routes, api_reaction_routes, api_invite_routes,
-    api_role_routes,    api_ban_routes,      api_audit_routes,
+    api_auth_routes,    api_user_routes,         api_app_routes,     api_gateway_routes,
+    api_guild_routes,   api_channel_routes,      api_message_routes, api_reaction_routes,
+    api_invite_routes,  api_role_routes,         api_ban_routes,     api_audit_routes,
     api_automod_routes, api_relationship_routes,
 };
 
@@ -73,8 +72,8 @@ static bool rate_check(const api_route_t *rt, api_ctx_t *c)
     size_t n;
 
     /* A malformed id counts under no major parameter; the handler then answers 400. */
-    if (major != NULL && ((v = http_request_param(c->req, major)) == NULL ||
-                          snowflake_parse(v, &q.major) != 0))
+    if (major != NULL &&
+        ((v = http_request_param(c->req, major)) == NULL || snowflake_parse(v, &q.major) != 0))
         q.major = 0;
     rl_call_check(&q, &res);
     rl_headers(&res, header_cb, c->res);

@@ -213,9 +213,8 @@ int srv_config_load(srv_config_t *cfg, int argc, char **argv, int first)
         {"HEARTH_SCHEDULERS", "schedulers"},
         {"HEARTH_RATE_LIMIT_MULTIPLIER", "rate_limit_multiplier"},
     };
-    static const char *const flags[] = {"bind",       "port",
-                                        "data-dir",   "log-level",
-                                        "schedulers", "rate-limit-multiplier"};
+    static const char *const flags[] = {"bind",      "port",       "data-dir",
+                                        "log-level", "schedulers", "rate-limit-multiplier"};
     const char *config = NULL, *v;
     char path[PATH_MAX];
     bool missing = false;

@@ -23,8 +23,8 @@ typedef struct srv_config {
     char bind[256];
     int port; /* 0..65535; 0: the kernel picks one (printed at start) */
     char data_dir[1024];
-    int log_level;     /* SRV_LOG_* */
-    int schedulers;    /* 0: one per core */
+    int log_level;  /* SRV_LOG_* */
+    int schedulers; /* 0: one per core */
     /* REST rate limits (apps/ratelimit): 1 is Discord's limits, N multiplies every
      * limit by N (test rigs, trusted clients), 0 turns them off (no limiter process:
      * no rate limit headers, no 429s, no identify limits for bots). */
