@@ -9,7 +9,11 @@
  *
  * Each write is one store call (store/social.h: the state machine and its refusals in one
  * transaction) followed by a notice to the social process, which sends RELATIONSHIP_ADD
- * or _REMOVE to both users' sessions; the answer is 204. Refusals are Discord's: bots
+ * or _REMOVE to both users' sessions; the answer is 204. The job commits and sends the
+ * notice under one lock, so notices reach the process in the order the changes
+ * committed, and two requests racing on a pair cannot leave a client with the older
+ * state. (The store serializes these writes anyway: the lock costs no concurrency, and
+ * it is taken on the store's worker threads, never on a scheduler.) Refusals are Discord's: bots
  * cannot use these routes (403 20001), nor have friends (400 80002); a request to
  * oneself 80003, across a block 80001 (whoever blocked), to a name nobody has 80004, to a
  * friend by name 80007, past 1000 friends 30002; an unknown user id 10013. Sending a
@@ -23,8 +27,12 @@
 #include "social/social.h"
 #include "store/social.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Held from a change's commit to its notice: see the file comment. */
+static pthread_mutex_t notice_order = PTHREAD_MUTEX_INITIALIZER;
 
 enum { OP_REQUEST = 1, OP_REQUEST_BY_NAME, OP_BLOCK, OP_REMOVE };
 
@@ -85,6 +93,7 @@ static int64_t change_job(store_t *s, void *arg)
         if (rc < 0)
             return rc;
     }
+    pthread_mutex_lock(&notice_order);
     switch (j->op) {
     case OP_REQUEST:
     case OP_REQUEST_BY_NAME:
@@ -97,11 +106,15 @@ static int64_t change_job(store_t *s, void *arg)
         rc = store_relationship_remove(s, j->user, j->other, &j->ch);
         break;
     }
-    /* The objects the events carry, read after the commit. */
-    if (rc == 0 && j->ch.user_now != STORE_REL_NONE)
-        store_relationship_get(s, j->user, j->other, &j->user_rel);
-    if (rc == 0 && j->ch.other_now != STORE_REL_NONE)
-        store_relationship_get(s, j->other, j->user, &j->other_rel);
+    if (rc == 0) {
+        /* The objects the events carry, as committed. */
+        if (j->ch.user_now != STORE_REL_NONE)
+            store_relationship_get(s, j->user, j->other, &j->user_rel);
+        if (j->ch.other_now != STORE_REL_NONE)
+            store_relationship_get(s, j->other, j->user, &j->other_rel);
+        social_relationship_changed(j->user, j->other, &j->ch, j->user_rel, j->other_rel);
+    }
+    pthread_mutex_unlock(&notice_order);
     return rc;
 }
 
@@ -121,7 +134,6 @@ static void change(api_ctx_t *c, int op, uint64_t other, const char *name)
     rc = store_call(change_job, j);
     switch (rc) {
     case 0:
-        social_relationship_changed(j->user, j->other, &j->ch, j->user_rel, j->other_rel);
         api_empty(c);
         break;
     case STORE_UNCHANGED:

@@ -35,10 +35,10 @@
  *   - in its handler: SOCIAL_TAG_BATCH -> social_batch_next for each event, dispatched
  *     as a HUB_TAG_EVENT is; event names of SOCIAL_EV_* values from social_event_name.
  *
- * Ordering: the events of one relationship change reach each of its user's sessions in
- * the order the process handles the change notices; two REST requests racing on the
- * same pair may notify in the other order than they committed (a client then holds the
- * earlier state until its next READY). */
+ * Ordering: each session gets the events of relationship changes in the order the
+ * process receives the notices, so whoever writes relationships sends the notices in
+ * commit order (REST does: apps/api/relationships.c), and a presence that two new
+ * friends are shown comes after their RELATIONSHIP_ADD. */
 #ifndef HEARTH_APPS_SOCIAL_H
 #define HEARTH_APPS_SOCIAL_H
 
@@ -133,7 +133,8 @@ int social_session_leave(void);
  * change (borrowed; NULL where that side has no row). The process sends each side whose
  * row changed RELATIONSHIP_ADD (its new object) or RELATIONSHIP_REMOVE (the type it
  * lost), keeps its friend lists current, and shows new friends each other's presence.
- * Any process or thread. Returns 0 or HEARTH_ENOENT (no social process: no events). */
+ * Send notices in the order the changes committed. Any process or thread (REST sends it
+ * from its store job). Returns 0 or HEARTH_ENOENT (no social process: no events). */
 int social_relationship_changed(uint64_t user, uint64_t other, const store_rel_change_t *ch,
                                 const json_t *user_rel, const json_t *other_rel);
 
