@@ -43,13 +43,14 @@ static uint64_t mono_ms(void)
 /* The limiter's settings: Discord's defaults. Read at each (re)start: static. */
 static rl_config_t limits;
 
-/* Starts the limiter process under a supervisor of its own, as hearth-server does. */
+/* Starts the limiter process under a supervisor of its own, as hearth-server does,
+ * linked to the test's thread so that the runtime's stop takes it down with it. */
 static void limiter_start(void)
 {
     hearth_child_spec_t spec = {.id = "ratelimit", .start = rl_server_child_start, .arg = &limits};
     hearth_pid_t sup;
 
-    ASSERT_OK(hearth_supervisor_start(NULL, &spec, 1, 0, &sup));
+    ASSERT_OK(hearth_supervisor_start(NULL, &spec, 1, HEARTH_SPAWN_LINK, &sup));
     ASSERT_NE(HEARTH_PID_NONE, hearth_whereis(RL_SERVER_NAME));
 }
 

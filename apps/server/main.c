@@ -111,7 +111,13 @@ static int tree_start(void)
      * crashes is restarted alone (one_for_one), with empty buckets: meanwhile requests
      * pass unlimited rather than fail (rl_call_check). */
     if (node.cfg.rate_limit_multiplier > 0) {
-        node.limits.multiplier = (uint32_t)node.cfg.rate_limit_multiplier;
+        uint32_t m = (uint32_t)node.cfg.rate_limit_multiplier;
+
+        /* N times every limit: the REST ones (the limiter multiplies those), and bots'
+         * identifies, N per 5 s and N times the daily session starts. */
+        node.limits.multiplier = m;
+        node.limits.identify_period_ms = m < 5000 ? 5000 / m : 1;
+        node.limits.session_starts = m <= 1000000 ? 1000 * m : 1000000000;
         children[n].id = "ratelimit";
         children[n].start = rl_server_child_start;
         children[n++].arg = &node.limits;

@@ -25,9 +25,10 @@ typedef struct srv_config {
     char data_dir[1024];
     int log_level;  /* SRV_LOG_* */
     int schedulers; /* 0: one per core */
-    /* REST rate limits (apps/ratelimit): 1 is Discord's limits, N multiplies every
-     * limit by N (test rigs, trusted clients), 0 turns them off (no limiter process:
-     * no rate limit headers, no 429s, no identify limits for bots). */
+    /* Rate limits (apps/ratelimit): 1 is Discord's limits, N multiplies every limit
+     * by N (REST buckets, the global limit, bots' identifies and session starts: test
+     * rigs, trusted clients), 0 turns them off (no limiter process: no rate limit
+     * headers, no 429s, no identify limits for bots). */
     int rate_limit_multiplier;
     char config[1024]; /* the config file read, or "" */
 } srv_config_t;
