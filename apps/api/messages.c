@@ -10,6 +10,7 @@
  * 200 here. Files in a multipart body are not stored yet: the "attachments" list that
  * describes them is dropped, so a message of files alone is empty (50006). */
 #include "internal.h"
+#include "relationships.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,7 +239,7 @@ static void message_create(api_ctx_t *c)
         api_error(c, 400, 10060, "Unknown Sticker"); /* there are no stickers here yet */
     } else if (message_empty(args)) {
         api_error(c, 400, 50006, api_code_text(50006));
-    } else {
+    } else if (api_relationship_send_allowed(c, channel_id)) {
         json_object_set_new(args, "channel_id", api_id_json(channel_id));
         api_hub(c, HUB_CHANNEL, channel_id, HUB_OP_MESSAGE_CREATE, args, &r);
         api_hub_reply(c, &r, 200);

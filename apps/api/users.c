@@ -6,6 +6,7 @@
  * guild is a member removal, which the guild's hub does (it fans out
  * GUILD_MEMBER_REMOVE). */
 #include "internal.h"
+#include "relationships.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,6 +273,8 @@ static void me_channel_open(api_ctx_t *c)
     }
     j->a = c->user_id;
     if (recipients == NULL && tokens == NULL) {
+        if (!api_relationship_dm_allowed(c, recipient))
+            goto out;
         j->b = recipient;
         rc = api_job_run(dm_open_job, j);
     } else {

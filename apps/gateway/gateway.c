@@ -27,6 +27,7 @@
  * RESUME brings the new connection's window to the session it resumes. */
 #include "internal.h"
 
+#include "social/social.h"
 #include "store/snowflake.h"
 
 #include <inttypes.h>
@@ -350,6 +351,8 @@ static void op_presence(gw_t *s, json_t *d)
                        strcmp(st, "invisible") && strcmp(st, "offline")))
         st = "online";
     snprintf(s->status, sizeof(s->status), "%s", st);
+    if (!(s->flags & GW_F_BOT))
+        social_session_presence(s->user_id, s->form, st, acts);
     acts = json_is_array(acts) ? json_incref(acts) : json_array();
     text = json_dumps(acts, JSON_COMPACT);
     json_decref(acts);
@@ -584,6 +587,18 @@ static int gw_info(ws_conn_t *c, void *state, hearth_msg_t *m)
     case HUB_TAG_EVENT:
         on_event(c, s, m);
         return 0;
+    case SOCIAL_TAG_BATCH: {
+        size_t pos = 0;
+        hearth_msg_t *ev;
+
+        while ((ev = social_batch_next(m, &pos)) != NULL) {
+            if (s->state == GW_READY)
+                gw__dispatch_msg(c, s, ev);
+            else
+                hearth_msg_free(ev);
+        }
+        return 0;
+    }
     case HUB_TAG_SNAPSHOT:
         on_snapshot(c, s, m);
         return 0;
@@ -639,6 +654,8 @@ static void reset(gw_t *s, unsigned form)
 
     if (dir != HEARTH_PID_NONE)
         hearth_server_cast(dir, hearth_msg_int(HUB_TAG_DIR_LEAVE, 0));
+    if (!(s->flags & GW_F_BOT))
+        social_session_leave();
     for (i = 0; i < s->nsubs; i++) {
         if (s->subs[i].mon != 0)
             hearth_demonitor(s->subs[i].mon, false);

@@ -10,6 +10,7 @@
  * The same kind of helper finds a hub again after it went down (gw__refind_hub). */
 #include "internal.h"
 
+#include "social/social.h"
 #include "store/store.h"
 
 #include <inttypes.h>
@@ -203,6 +204,13 @@ static void identify_main(void *arg)
             json_pack("{s:O, s:I}", "id",
                       j->app ? json_object_get(j->app, "id") : json_object_get(j->user, "id"),
                       "flags", (json_int_t)json_integer_value(json_object_get(j->app, "flags"))));
+    if (!j->bot) {
+        json_t *rels, *pres;
+
+        social_ready(rq->session, j->user_id, &rels, &pres);
+        json_object_set_new(extra, "relationships", rels);
+        json_object_set_new(extra, "presences", pres);
+    }
     json_object_set_new(extra, "private_channels",
                         j->dms != NULL && rq->shard_id == 0 ? json_incref(j->dms) : json_array());
     text = json_dumps(extra, JSON_COMPACT);
@@ -345,11 +353,17 @@ int gw__identified(ws_conn_t *c, gw_t *s, hearth_msg_t *m)
     s->capsubs = (uint16_t)res.nguilds;
     for (i = 0; i < res.nguilds; i++)
         json_array_append_new(guilds, unavailable(gs[i].guild_id));
-    ready = json_pack("{s:i, s:O, s:o, s:s, s:s, s:o, s:O, s:o, s:o, s:o, s:o, s:s, s:[s]}", "v",
+    /* A person's relationships and friends' presences (apps/social); none for bots. */
+    if (!json_is_array(json_object_get(extra, "relationships")))
+        json_object_set_new(extra, "relationships", json_array());
+    if (!json_is_array(json_object_get(extra, "presences")))
+        json_object_set_new(extra, "presences", json_array());
+    ready = json_pack("{s:i, s:O, s:o, s:s, s:s, s:O, s:O, s:O, s:o, s:o, s:o, s:s, s:[s]}", "v",
                       10, "user", json_object_get(extra, "user"), "guilds", guilds, "session_id",
                       sid, "resume_gateway_url", s->pending ? s->pending->url : "", "relationships",
-                      json_array(), "private_channels", json_object_get(extra, "private_channels"),
-                      "presences", json_array(), "user_settings", json_object(),
+                      json_object_get(extra, "relationships"), "private_channels",
+                      json_object_get(extra, "private_channels"), "presences",
+                      json_object_get(extra, "presences"), "user_settings", json_object(),
                       "guild_join_requests", json_array(), "geo_ordered_rtc_regions", json_array(),
                       "session_type", "normal", "_trace", "hearth");
     if (json_object_get(extra, "application") != NULL)
@@ -374,6 +388,8 @@ int gw__identified(ws_conn_t *c, gw_t *s, hearth_msg_t *m)
     }
     if (s->pending != NULL && s->pending->activities != NULL)
         acts = json_loads(s->pending->activities, 0, NULL);
+    if (!res.bot)
+        social_session_presence(s->user_id, s->form, s->status, acts);
     for (i = 0; i < res.nguilds; i++) {
         if (gs[i].hub == HEARTH_PID_NONE) {
             gw__dispatch_local(c, s, HUB_EV_GUILD_DELETE, unavailable(gs[i].guild_id));

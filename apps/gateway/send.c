@@ -18,6 +18,7 @@
 #include "internal.h"
 
 #include "hub/etf.h"
+#include "social/social.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -295,6 +296,14 @@ int gw__send_dispatch(ws_conn_t *c, gw_t *s, const char *t, uint32_t seq, const 
     return send_dispatch(c, s, t, seq, d, dlen, NULL, NULL, NULL);
 }
 
+/* The dispatch name of an event number: the hubs' or the social process's. */
+static const char *event_name(int64_t ev)
+{
+    const char *name = social_event_name(ev);
+
+    return name != NULL ? name : hub_event_name((hub_event_t)ev);
+}
+
 /* A kept dispatch: a snapshot (tag HUB_TAG_SNAPSHOT) carries its user's joined_at in
  * from (Unix ms, see on_snapshot). */
 static int send_entry(ws_conn_t *c, gw_t *s, const hearth_msg_t *m)
@@ -302,11 +311,11 @@ static int send_entry(ws_conn_t *c, gw_t *s, const hearth_msg_t *m)
     char ts[STORE_TIMESTAMP_SIZE];
 
     if (m->tag == HUB_TAG_SNAPSHOT && m->from > 1)
-        return send_dispatch(c, s, hub_event_name((hub_event_t)m->value), (uint32_t)m->ref, m->data,
-                             m->len, hearth_msg_payload(m), "joined_at",
+        return send_dispatch(c, s, event_name(m->value), (uint32_t)m->ref, m->data, m->len,
+                             hearth_msg_payload(m), "joined_at",
                              store_timestamp((int64_t)m->from, ts));
-    return send_dispatch(c, s, hub_event_name((hub_event_t)m->value), (uint32_t)m->ref, m->data,
-                         m->len, hearth_msg_payload(m), NULL, NULL);
+    return send_dispatch(c, s, event_name(m->value), (uint32_t)m->ref, m->data, m->len,
+                         hearth_msg_payload(m), NULL, NULL);
 }
 
 int gw__send_dispatch_doc(ws_conn_t *c, gw_t *s, const char *t, uint32_t seq, json_t *d)

@@ -31,6 +31,7 @@
 #include "http/http.h"
 #include "hub/hub.h"
 #include "ratelimit/ratelimit.h"
+#include "social/social.h"
 #include "server.h"
 #include "store/store.h"
 
@@ -97,7 +98,7 @@ static int routes_build(void)
 /* Starts the top supervisor. Returns 0 or the failing child's code. */
 static int tree_start(void)
 {
-    hearth_child_spec_t children[3];
+    hearth_child_spec_t children[4];
     hearth_sup_flags_t flags = {
         .strategy = HEARTH_ONE_FOR_ONE, .intensity = 5, .period = 10, .name = "hearth"};
     size_t n = 0;
@@ -122,6 +123,8 @@ static int tree_start(void)
         children[n].start = rl_server_child_start;
         children[n++].arg = &node.limits;
     }
+    children[n].id = "social";
+    children[n++].start = social_child_start; /* arg NULL: the defaults */
     children[n].id = "listener";
     children[n].start = http_listener_child_start;
     children[n].arg = &node.http;
