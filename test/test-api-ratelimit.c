@@ -226,6 +226,12 @@ TEST_IMPL(api_ratelimit_global)
                           "{\"login\": \"carol\", \"password\": \"correct horse battery\"}"));
     ASSERT(json_is_false(json_object_get(r.json, "global")));
     ASSERT(hnum(&r, "Retry-After") > 50);
+    /* Per client: another address still gets its own five (a wrong password: 400). */
+    ta_source_addr = "127.0.0.2";
+    ASSERT_EQ(400, ta_req(n.port, &r, "POST", API "/auth/login", NULL,
+                          "{\"login\": \"carol\", \"password\": \"wrong horse battery\"}"));
+    ASSERT_EQ(4, hnum(&r, "X-RateLimit-Remaining"));
+    ta_source_addr = NULL;
     ta_res_free(&r);
     ta_stop(&n);
     return 0;

@@ -89,6 +89,8 @@ static void write_all(int fd, const char *p, size_t n)
     }
 }
 
+const char *ta_source_addr;
+
 int ta_raw(int port, const char *method, const char *path, const char *auth, const char *ctype,
            const char *body, size_t body_len, ta_res_t *res)
 {
@@ -112,6 +114,13 @@ int ta_raw_h(int port, const char *method, const char *path, const char *auth, c
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (ta_source_addr != NULL) {
+        /* Another client of the loopback range: the server sees another address. */
+        struct sockaddr_in src = {0};
+        src.sin_family = AF_INET;
+        ASSERT_EQ(1, inet_pton(AF_INET, ta_source_addr, &src.sin_addr));
+        ASSERT_OK(bind(fd, (struct sockaddr *)&src, sizeof(src)));
+    }
     ASSERT_OK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
     n = snprintf(head, sizeof(head),
                  "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n", method, path,

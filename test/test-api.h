@@ -44,6 +44,9 @@ typedef struct ta_res {
  * *res (freed by ta_res_free or the next call with res). auth: NULL, a user token
  * (sent raw) or "Bot <token>". body: NULL for none; ctype NULL means
  * application/json when there is a body. Asserts on socket errors. Returns the status. */
+/* The source address test requests bind to (NULL: the kernel's choice, 127.0.0.1). */
+extern const char *ta_source_addr;
+
 int ta_raw(int port, const char *method, const char *path, const char *auth, const char *ctype,
            const char *body, size_t body_len, ta_res_t *res);
 /* ta_raw with more header lines: headers is "Name: value\r\n" lines, or NULL. */

@@ -64,9 +64,8 @@ static void header_cb(void *arg, const char *name, const char *value)
 static bool rate_check(const api_route_t *rt, api_ctx_t *c)
 {
     const char *major = rl_major_param(rt->pattern), *v;
-    /* ip: the HTTP layer does not give handlers the client's address yet, so every
-     * unauthenticated client is one identity to the limiter (rl_request_t). */
-    rl_request_t q = {.method = rt->method, .pattern = rt->pattern, .user_id = c->user_id};
+    rl_request_t q = {.method = rt->method, .pattern = rt->pattern, .user_id = c->user_id,
+                      .ip = c->req->peer[0] ? c->req->peer : NULL};
     char body[128];
     rl_result_t res;
     size_t n;

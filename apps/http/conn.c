@@ -159,6 +159,8 @@ static int dispatch(http_conn_t *c, job_t *job)
         free(job);
         return r;
     }
+    if (hearth_tcp_peer(c->sock, req->peer, sizeof(req->peer)) != 0)
+        req->peer[0] = '\0'; /* per-IP limits then see one unknown client */
     job->srv = c->srv;
     job->fn = mt.fn;
     job->udata = mt.udata;

@@ -77,6 +77,8 @@ typedef struct http_request {
     size_t nparams;
     const char *param_names[HTTP_MAX_PARAMS]; /* "channel_id" for {channel_id} */
     const char *params[HTTP_MAX_PARAMS];      /* the decoded segment it matched */
+    /* set by the connection */
+    char peer[48]; /* the client's address ("127.0.0.1", "::1"), or "" if unknown */
 } http_request_t;
 
 /* The value of the first header called name (case-insensitive), or NULL. */

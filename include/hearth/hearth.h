@@ -296,6 +296,10 @@ HEARTH_EXTERN int hearth_tcp_listen(const char *host, int port, int backlog, hea
 HEARTH_EXTERN int hearth_tcp_connect(const char *host, int port, hearth_sock_t *out);
 /** The local port a socket is bound to, or a negative code. */
 HEARTH_EXTERN int hearth_tcp_port(hearth_sock_t s);
+/** The remote address of an accepted socket as text ("127.0.0.1", "::1"), into buf.
+ * Returns 0, HEARTH_ENOENT if it has none (not an accepted socket), or
+ * HEARTH_EINVAL for a stale handle. */
+HEARTH_EXTERN int hearth_tcp_peer(hearth_sock_t s, char *buf, size_t size);
 /** Hands a socket to another process, which then receives its events. Events the
  * loop had already sent may still reach the caller; a HEARTH_MSG_TCP_GIVEN comes
  * after the last of them. */

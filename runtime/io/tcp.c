@@ -104,6 +104,7 @@ struct hearth__io_sock {
     uint32_t index;
     uint8_t kind;
     int fd;             /* until the uv handle owns it (a listener's: always) */
+    char peer[48];      /* the remote address of an accepted socket, "" otherwise */
     io_connect_t *conn; /* a connect not yet completed */
 
     /* The loop's thread only. */
@@ -180,6 +181,7 @@ static hearth__io_sock_t *sock_alloc(hearth__io_loop_t *ctx, uint8_t kind)
     e->ctx = ctx;
     e->kind = kind;
     e->fd = -1;
+    e->peer[0] = '\0';
     e->conn = NULL;
     e->h = ((uint64_t)W_GEN(atomic_load(&e->word)) << 32) | (e->index + 1);
     atomic_store_explicit(&e->owner, HEARTH_PID_NONE, memory_order_relaxed);
@@ -446,6 +448,21 @@ static int fd_port(int fd)
     if (ss.ss_family == AF_INET6)
         return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     return 0;
+}
+
+/* The remote address of fd as text ("127.0.0.1", "::1"), or "" if unknown. */
+static void fd_peer(int fd, char *buf, size_t size)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    buf[0] = '\0';
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+        return;
+    if (ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)size);
+    else if (ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)size);
 }
 
 /* Sends an event to e's owner. Returns false if the owner is gone. */
@@ -792,6 +809,7 @@ static int accept_one(hearth__io_sock_t *l, int fd)
     }
     owner = atomic_load(&l->owner);
     e->fd = fd;
+    fd_peer(fd, e->peer, sizeof(e->peer));
     atomic_store_explicit(&e->owner, owner, memory_order_relaxed);
     atomic_store_explicit(&e->port, fd_port(fd), memory_order_relaxed);
     sock_publish(e); /* our reference keeps it until the message is out */
@@ -1117,6 +1135,21 @@ int hearth_tcp_port(hearth_sock_t s)
     port = atomic_load(&e->port);
     sock_release(e);
     return port > 0 ? port : HEARTH_EAGAIN;
+}
+
+int hearth_tcp_peer(hearth_sock_t s, char *buf, size_t size)
+{
+    hearth__io_sock_t *e;
+    int err;
+
+    if (buf == NULL || size == 0)
+        return HEARTH_EINVAL;
+    err = sock_acquire(s, true, &e);
+    if (err)
+        return err;
+    snprintf(buf, size, "%s", e->peer); /* set before the socket was published */
+    sock_release(e);
+    return buf[0] ? 0 : HEARTH_ENOENT;
 }
 
 /* Makes new_owner the owner of s: it gets s's events from now on. Only the owner
