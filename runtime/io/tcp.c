@@ -21,9 +21,10 @@
  *
  * Writes. hearth_tcp_write copies into a node; hearth_tcp_write_shared points a node
  * at a shared payload (one reference, dropped once written). Nodes go on a lock-free
- * stack per socket. The loop takes the whole stack and writes it with one uv_write
- * of many buffers (writev); while that write is in flight the next nodes pile up
- * and go together in the next one. Queued bytes are bounded (HEARTH__IO_MAX_QUEUED):
+ * stack per socket. The loop takes the whole stack and writes it with one writev
+ * (uv_try_write: no request, no poll registration); only what the socket does not
+ * take goes through uv_write, and while that write is in flight the next nodes pile
+ * up and go together in the next one. Queued bytes are bounded (HEARTH__IO_MAX_QUEUED):
  * beyond that a write fails with HEARTH_EAGAIN and the caller decides. A close
  * waits for queued writes, for at most hearth__io_linger_ms (a peer that stopped
  * reading must not hold the descriptor forever); an error or the runtime's stop
@@ -606,14 +607,58 @@ static void sock_flush(hearth__io_sock_t *e)
         e->pend_first = e->pend_last = NULL;
         return;
     }
-    if (e->writing || e->connecting || e->pend_first == NULL)
-        return;
-
     ctx = e->ctx;
-    if (ctx->capbufs == 0) {
-        ctx->capbufs = HEARTH__IO_MAX_BUFS;
-        ctx->bufs = hearth__malloc(ctx->capbufs * sizeof(*ctx->bufs));
+    for (;;) {
+        if (e->writing || e->connecting || e->pend_first == NULL)
+            return;
+        if (ctx->capbufs == 0) {
+            ctx->capbufs = HEARTH__IO_MAX_BUFS;
+            ctx->bufs = hearth__malloc(ctx->capbufs * sizeof(*ctx->bufs));
+        }
+        count = bytes = 0;
+        last = NULL;
+        for (n = e->pend_first; n != NULL && count < HEARTH__IO_MAX_BUFS; n = n->next) {
+            ctx->bufs[count++] = uv_buf_init((char *)n->base, (unsigned)n->len);
+            bytes += n->len;
+            last = n;
+        }
+        /* Counted first: the bytes may reach the kernel before the call returns, and
+         * whoever reads them may look at the counters right away. */
+        atomic_fetch_add_explicit(&hearth__io_counters.writes, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&hearth__io_counters.write_bufs, count, memory_order_relaxed);
+
+        /* Nothing in flight, so the stream's queue is empty: write what the socket
+         * takes now (one writev, no request, no poll registration). Only what it does
+         * not take goes through uv_write, which waits for POLLOUT. queued bytes are at
+         * most HEARTH__IO_MAX_QUEUED, so they fit the int uv_try_write returns. */
+        r = uv_try_write(&e->u.stream, ctx->bufs, (unsigned)count);
+        if (r < 0 && r != UV_EAGAIN) {
+            sock_fail(e, r, true, true);
+            return;
+        }
+        if (r > 0) {
+            size_t done = (size_t)r;
+            atomic_fetch_sub_explicit(&e->wbytes, done, memory_order_relaxed);
+            while (e->pend_first != NULL && done >= e->pend_first->len) {
+                n = e->pend_first;
+                done -= n->len;
+                e->pend_first = n->next;
+                n->next = NULL;
+                wlist_free(n);
+            }
+            if (e->pend_first == NULL) {
+                e->pend_last = NULL;
+                continue; /* all of it: more may be pending past HEARTH__IO_MAX_BUFS */
+            }
+            e->pend_first->base += done;
+            e->pend_first->len -= done;
+            if ((size_t)r == bytes)
+                continue;
+        }
+        break;
     }
+
+    /* The socket is full: the rest waits for it to drain. */
     count = bytes = 0;
     last = NULL;
     for (n = e->pend_first; n != NULL && count < HEARTH__IO_MAX_BUFS; n = n->next) {
@@ -628,10 +673,6 @@ static void sock_flush(hearth__io_sock_t *e)
         e->pend_last = NULL;
     e->inflight_bytes = bytes;
     e->wreq.data = e;
-    /* Counted first: uv_write may hand the bytes to the kernel before it returns, and
-     * whoever reads them may look at the counters right away. */
-    atomic_fetch_add_explicit(&hearth__io_counters.writes, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&hearth__io_counters.write_bufs, count, memory_order_relaxed);
     /* uv_write copies the buffer array, so ctx->bufs is free again on return. */
     r = uv_write(&e->wreq, &e->u.stream, ctx->bufs, (unsigned)count, write_cb);
     if (r < 0) {
