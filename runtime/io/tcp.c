@@ -113,7 +113,7 @@ struct hearth__io_sock {
     uint8_t inited, reading, writing, connecting, uv_closing, discard, paused, watched;
     uint64_t linger_until;           /* closing with writes queued: drop them after this */
     wnode_t *pend_first, *pend_last; /* taken from wstack, not yet written */
-    wnode_t *inflight;               /* being written by wreq */
+    wnode_t *inflight;               /* being written by a uv_write_t of its own */
     size_t inflight_bytes;
     hearth__io_sock_t *wprev, *wnext; /* ctx->watch */
     hearth__io_sock_t *aprev, *anext; /* ctx->all */
@@ -125,7 +125,6 @@ struct hearth__io_sock {
         uv_tcp_t tcp;   /* SOCK_CONN */
         uv_poll_t poll; /* SOCK_LISTEN: we accept ourselves, see listen_cb */
     } u;
-    uv_write_t wreq;
 };
 
 static hearth__io_sock_t *_Atomic chunks[MAX_CHUNKS];
@@ -566,6 +565,7 @@ static void write_cb(uv_write_t *req, int status)
     hearth__io_sock_t *e;
 
     e = req->data;
+    hearth__free(req); /* only a write the socket did not take at once has one */
     e->writing = 0;
     wlist_free(e->inflight);
     e->inflight = NULL;
@@ -584,6 +584,7 @@ static void sock_flush(hearth__io_sock_t *e)
 {
     hearth__io_loop_t *ctx;
     wnode_t *n, *next, *rev, *last;
+    uv_write_t *req;
     size_t count, bytes;
     int r;
 
@@ -672,10 +673,12 @@ static void sock_flush(hearth__io_sock_t *e)
     if (e->pend_first == NULL)
         e->pend_last = NULL;
     e->inflight_bytes = bytes;
-    e->wreq.data = e;
+    req = hearth__malloc(sizeof(*req));
+    req->data = e;
     /* uv_write copies the buffer array, so ctx->bufs is free again on return. */
-    r = uv_write(&e->wreq, &e->u.stream, ctx->bufs, (unsigned)count, write_cb);
+    r = uv_write(req, &e->u.stream, ctx->bufs, (unsigned)count, write_cb);
     if (r < 0) {
+        hearth__free(req);
         wlist_free(e->inflight);
         e->inflight = NULL;
         atomic_fetch_sub_explicit(&e->wbytes, bytes, memory_order_relaxed);
