@@ -138,12 +138,8 @@ typedef struct hearth__proc_ext {
     size_t nwatchers, capwatchers;
     struct hearth__mon *watching; /* whom we monitor */
     size_t nwatching, capwatching;
-    char name[64];               /* registered name, or "" */
     uint64_t *socks;              /* sockets we own */
     size_t nsocks, capsocks;
-    /* fault injection: a message sent here is dropped/delayed with these odds */
-    double fault_drop, fault_delay;
-    uint64_t fault_delay_ms;
 } hearth__proc_ext_t;
 
 typedef struct hearth__proc hearth__proc_t;
