@@ -378,7 +378,7 @@ static void pid_list_add(hearth_pid_t **v, size_t *n, size_t *cap, hearth_pid_t 
         if ((*v)[i] == pid)
             return;
     if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 4;
+        *cap = *cap ? *cap * 2 : 1; /* most processes link or monitor one or two */
         *v = hearth__realloc(*v, *cap * sizeof(**v));
     }
     (*v)[(*n)++] = pid;
@@ -388,7 +388,7 @@ static void mon_list_add(struct hearth__mon **v, size_t *n, size_t *cap, uint64_
                          hearth_pid_t pid)
 {
     if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 4;
+        *cap = *cap ? *cap * 2 : 1; /* most processes link or monitor one or two */
         *v = hearth__realloc(*v, *cap * sizeof(**v));
     }
     (*v)[*n].ref = ref;

@@ -353,7 +353,7 @@ static void owner_list_add(hearth__proc_t *p, hearth_sock_t h)
                 x->socks[j++] = x->socks[i];
         x->nsocks = j;
         if (j == x->capsocks) {
-            x->capsocks = x->capsocks ? 2 * x->capsocks : 4;
+            x->capsocks = x->capsocks ? 2 * x->capsocks : 1; /* one, for a connection */
             x->socks = hearth__realloc(x->socks, x->capsocks * sizeof(*x->socks));
         }
     }
