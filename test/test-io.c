@@ -172,6 +172,11 @@ static int conn_handle(void *state, hearth_msg_t *m)
             free(bye); /* the writes copied it */
             return 0;
         } /* never reads: the client does not write */
+        {
+            char peer[64];
+            ASSERT_OK(hearth_tcp_peer(c->sock, peer, sizeof(peer)));
+            ASSERT_EQ(0, strcmp(peer, "127.0.0.1")); /* the clients here are local */
+        }
         ASSERT_OK(hearth_tcp_read_start(c->sock));
         return 0;
     case HEARTH_MSG_TCP_DATA:

@@ -103,9 +103,12 @@ struct hearth__io_sock {
     hearth__io_loop_t *ctx;
     hearth_sock_t h;
     uint32_t index;
-    uint8_t kind;
     int fd;             /* until the uv handle owns it (a listener's: always) */
-    char peer[48];      /* the remote address of an accepted socket, "" otherwise */
+    uint8_t kind;
+    /* The remote address of an accepted socket (AF_INET: the first 4 bytes of
+     * peer_addr), or peer_family 0; hearth_tcp_peer formats it. */
+    uint8_t peer_family;
+    uint8_t peer_addr[16];
     io_connect_t *conn; /* a connect not yet completed */
 
     /* The loop's thread only. */
@@ -181,7 +184,7 @@ static hearth__io_sock_t *sock_alloc(hearth__io_loop_t *ctx, uint8_t kind)
     e->ctx = ctx;
     e->kind = kind;
     e->fd = -1;
-    e->peer[0] = '\0';
+    e->peer_family = 0;
     e->conn = NULL;
     e->h = ((uint64_t)W_GEN(atomic_load(&e->word)) << 32) | (e->index + 1);
     atomic_store_explicit(&e->owner, HEARTH_PID_NONE, memory_order_relaxed);
@@ -450,19 +453,22 @@ static int fd_port(int fd)
     return 0;
 }
 
-/* The remote address of fd as text ("127.0.0.1", "::1"), or "" if unknown. */
-static void fd_peer(int fd, char *buf, size_t size)
+/* Records the remote address of fd in e (peer_family stays 0 if unknown). */
+static void fd_peer(int fd, hearth__io_sock_t *e)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
 
-    buf[0] = '\0';
+    e->peer_family = 0;
     if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
         return;
-    if (ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, (socklen_t)size);
-    else if (ss.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, buf, (socklen_t)size);
+    if (ss.ss_family == AF_INET) {
+        memcpy(e->peer_addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+        e->peer_family = AF_INET;
+    } else if (ss.ss_family == AF_INET6) {
+        memcpy(e->peer_addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+        e->peer_family = AF_INET6;
+    }
 }
 
 /* Sends an event to e's owner. Returns false if the owner is gone. */
@@ -853,7 +859,7 @@ static int accept_one(hearth__io_sock_t *l, int fd)
     }
     owner = atomic_load(&l->owner);
     e->fd = fd;
-    fd_peer(fd, e->peer, sizeof(e->peer));
+    fd_peer(fd, e);
     atomic_store_explicit(&e->owner, owner, memory_order_relaxed);
     atomic_store_explicit(&e->port, fd_port(fd), memory_order_relaxed);
     sock_publish(e); /* our reference keeps it until the message is out */
@@ -1184,6 +1190,7 @@ int hearth_tcp_port(hearth_sock_t s)
 int hearth_tcp_peer(hearth_sock_t s, char *buf, size_t size)
 {
     hearth__io_sock_t *e;
+    char text[INET6_ADDRSTRLEN];
     int err;
 
     if (buf == NULL || size == 0)
@@ -1191,7 +1198,11 @@ int hearth_tcp_peer(hearth_sock_t s, char *buf, size_t size)
     err = sock_acquire(s, true, &e);
     if (err)
         return err;
-    snprintf(buf, size, "%s", e->peer); /* set before the socket was published */
+    /* Set before the socket was published. Text ("127.0.0.1", "::1"), or "". */
+    text[0] = '\0';
+    if (e->peer_family != 0 && inet_ntop(e->peer_family, e->peer_addr, text, sizeof(text)) == NULL)
+        text[0] = '\0';
+    snprintf(buf, size, "%s", text);
     sock_release(e);
     return buf[0] ? 0 : HEARTH_ENOENT;
 }
