@@ -34,20 +34,23 @@ static void hub_name(int kind, uint64_t id, char *buf, size_t size)
     snprintf(buf, size, "%s:%" PRIu64, kind == HUB_KIND_GUILD ? "guild" : "dm", id);
 }
 
-/* The hubs' template start: arg is a malloc'd hub_start_t, which this function or the
- * new hub frees (children are temporary, so the supervisor never reuses arg). */
+/* The hubs' template start: arg is the caller's hub_start_t (hub_pid frees it once
+ * the supervisor answered); the new hub gets a copy of its own, which it frees. */
 static int hub_child_start(void *arg, hearth_pid_t *out)
 {
-    hub_start_t *st = arg;
+    const hub_start_t *req = arg;
+    hub_start_t *st;
     char name[48];
     hearth_pid_t pid;
     int err;
 
-    hub_name(st->kind, st->id, name, sizeof(name));
-    if (hearth_whereis(name) != HEARTH_PID_NONE) {
-        free(st);
+    hub_name(req->kind, req->id, name, sizeof(name));
+    if (hearth_whereis(name) != HEARTH_PID_NONE)
         return HEARTH_CHILD_IGNORE;
-    }
+    st = malloc(sizeof(*st));
+    if (st == NULL)
+        abort();
+    *st = *req;
     err = hearth_spawn_green(hub__main, st, HUB_STACK_SIZE,
                              HEARTH_SPAWN_LINK | HEARTH_SPAWN_TRAP_EXIT, &pid);
     if (err < 0) {
@@ -146,8 +149,11 @@ static int hub_pid(int kind, uint64_t id, hearth_pid_t *out)
         st->kind = kind;
         st->id = id;
         err = hearth_supervisor_start_dynamic(sup, st, &pid);
+        /* The call waits without a timeout, so once it returns the supervisor has
+         * run the start function or never will (it died): st is ours to free. */
+        free(st);
         if (err < 0)
-            return err; /* the start function freed st (or never ran: a rare leak) */
+            return err;
         if (pid != HEARTH_PID_NONE) {
             *out = pid;
             return 0;
