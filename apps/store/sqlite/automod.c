@@ -177,16 +177,7 @@ int store_automod_rule_list(store_t *s, uint64_t guild_id, json_t **out)
     a = json_array();
     while ((rc = db_step(s, st)) == SQLITE_ROW)
         json_array_append_new(a, rule_json(st));
-    db_reset(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    if (out != NULL)
-        *out = a;
-    else
-        json_decref(a);
-    return 0;
+    return db_list_done(st, rc, a, out);
 }
 
 int store_automod_rule_update(store_t *s, uint64_t guild_id, uint64_t rule_id, const json_t *rule,

@@ -127,16 +127,7 @@ int store_channel_list(store_t *s, uint64_t guild_id, json_t **out)
     a = json_array();
     while ((rc = db_step(s, st)) == SQLITE_ROW)
         json_array_append_new(a, channel_json(s, st, 0));
-    db_reset(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    if (out != NULL)
-        *out = a;
-    else
-        json_decref(a);
-    return 0;
+    return db_list_done(st, rc, a, out);
 }
 
 /* ---- guild channels -------------------------------------------------------------------------- */
@@ -572,16 +563,7 @@ int store_user_dms(store_t *s, uint64_t user_id, json_t **out)
         if (store_channel_get(s, db_col_id(st, 0), user_id, &c) == 0)
             json_array_append_new(a, c);
     }
-    db_reset(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    if (out != NULL)
-        *out = a;
-    else
-        json_decref(a);
-    return 0;
+    return db_list_done(st, rc, a, out);
 }
 
 int store_channel_access(store_t *s, uint64_t channel_id, uint64_t user_id, uint64_t *guild_id)

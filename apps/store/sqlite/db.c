@@ -232,6 +232,20 @@ int db_one_int(store_t *s, sqlite3_stmt *st, int64_t *out)
     return rc;
 }
 
+int db_list_done(sqlite3_stmt *st, int rc, json_t *a, json_t **out)
+{
+    db_reset(st);
+    if (rc < 0) {
+        json_decref(a);
+        return rc;
+    }
+    if (out != NULL)
+        *out = a;
+    else
+        json_decref(a);
+    return 0;
+}
+
 int db_exists(store_t *s, const char *sql, uint64_t a)
 {
     sqlite3_stmt *st;

@@ -70,6 +70,10 @@ uint64_t db_col_id(sqlite3_stmt *st, int i);
 /* One-row queries: 0 and the value, STORE_ENOTFOUND (no row), or STORE_E*. The
  * statement is reset. */
 int db_one_int(store_t *s, sqlite3_stmt *st, int64_t *out);
+/* Ends a listing that stepped st until rc (SQLITE_DONE or a negative code): resets
+ * st; on error frees a and returns rc; else hands a to *out (or frees it when out is
+ * NULL) and returns 0. */
+int db_list_done(sqlite3_stmt *st, int rc, json_t *a, json_t **out);
 /* Existence checks: sql (a literal with ?1, and ?2 for db_exists2) returns a row or
  * not. 0 (a row), STORE_ENOTFOUND, or STORE_E*. */
 int db_exists(store_t *s, const char *sql, uint64_t a);

@@ -390,16 +390,7 @@ int store_user_guilds(store_t *s, uint64_t user_id, const store_page_t *pg, json
         json_object_set_new(g, "features", json_array());
         json_array_append_new(a, g);
     }
-    db_reset(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    if (out != NULL)
-        *out = a;
-    else
-        json_decref(a);
-    return 0;
+    return db_list_done(st, rc, a, out);
 }
 
 int store_guild_list(store_t *s, const store_page_t *pg, json_t **out)
@@ -424,16 +415,7 @@ int store_guild_list(store_t *s, const store_page_t *pg, json_t **out)
         json_object_set_new(g, "member_count", j_col_int(st, 14));
         json_array_append_new(a, g);
     }
-    db_reset(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    if (out != NULL)
-        *out = a;
-    else
-        json_decref(a);
-    return 0;
+    return db_list_done(st, rc, a, out);
 }
 
 /* ---- roles ----------------------------------------------------------------------------------- */

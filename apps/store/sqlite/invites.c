@@ -278,16 +278,7 @@ static int invite_list(store_t *s, sqlite3_stmt *st, uint64_t id, json_t **out)
         if (!invite_dead(st, now))
             json_array_append_new(a, invite_json(s, st));
     }
-    db_reset(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    if (out != NULL)
-        *out = a;
-    else
-        json_decref(a);
-    return 0;
+    return db_list_done(st, rc, a, out);
 }
 
 int store_invite_list_guild(store_t *s, uint64_t guild_id, json_t **out)

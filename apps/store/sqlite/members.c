@@ -79,16 +79,7 @@ static int members_page(store_t *s, uint64_t guild_id, uint64_t after, int limit
     a = json_array();
     while ((rc = db_step(s, st)) == SQLITE_ROW)
         json_array_append_new(a, member_json(st));
-    db_reset(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    if (out != NULL)
-        *out = a;
-    else
-        json_decref(a);
-    return 0;
+    return db_list_done(st, rc, a, out);
 }
 
 int db_members_all(store_t *s, uint64_t guild_id, json_t **out)

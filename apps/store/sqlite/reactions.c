@@ -212,16 +212,7 @@ int store_reaction_users(store_t *s, uint64_t channel_id, uint64_t message_id,
     a = json_array();
     while ((rc = db_step(s, st)) == SQLITE_ROW)
         json_array_append_new(a, j_user(st, 0));
-    db_reset(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    if (out != NULL)
-        *out = a;
-    else
-        json_decref(a);
-    return 0;
+    return db_list_done(st, rc, a, out);
 }
 
 int store_reaction_delete_all(store_t *s, uint64_t channel_id, uint64_t message_id,

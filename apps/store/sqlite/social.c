@@ -268,16 +268,7 @@ int store_relationship_list(store_t *s, uint64_t user, json_t **out)
     a = json_array();
     while ((rc = db_step(s, st)) == SQLITE_ROW)
         json_array_append_new(a, rel_json(st));
-    db_reset(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    if (out != NULL)
-        *out = a;
-    else
-        json_decref(a);
-    return 0;
+    return db_list_done(st, rc, a, out);
 }
 
 int store_relationship_type(store_t *s, uint64_t user, uint64_t other, int *type)
